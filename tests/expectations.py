@@ -1,0 +1,89 @@
+"""Which files a rendered project must and must not contain, as a function of its answers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+WINDOWS_FORBIDDEN = set('<>:"\\|?*')
+
+
+def expected_files(answers: dict[str, str], package: str) -> tuple[set[str], set[str]]:
+    """(paths that must exist, paths that must not) relative to the project root."""
+    pkg = f"src/{package}"
+    always = {
+        ".copier-answers.yml",
+        ".gitignore",
+        "Makefile",
+        "README.md",
+        "pyproject.toml",
+        "docs/architecture.md",
+        "docs/performance.md",
+        *(f"{pkg}/{m}.py" for m in ("__init__", "__main__", "app", "http_client", "resources")),
+        *(f"{pkg}/{m}.py" for m in ("server", "settings")),
+        *(f"{pkg}/tools/{m}.py" for m in ("__init__", "info", "upstream")),
+        "tests/conftest.py",
+        "tests/test_mcp_http.py",
+        "tests/test_settings.py",
+        "tests/test_stdio.py",
+        "tests/test_limits.py",
+        "tests/test_shutdown.py",
+        f"{pkg}/limits.py",
+        f"{pkg}/telemetry.py",
+        "tests/test_observability.py",
+        "loadtest/bench_telemetry.py",
+        "observability/otel-collector.yaml",
+        "observability/prometheus/prometheus.yml",
+        "observability/prometheus/rules.yml",
+        "observability/prometheus/rules_test.yml",
+        "observability/grafana/dashboards/mcp-server.json",
+        "observability/grafana/provisioning/datasources/prometheus.yml",
+        "observability/grafana/provisioning/dashboards/mcp.yml",
+        *(
+            f"docs/runbooks/{alert}.md"
+            for alert in (
+                "McpErrorBudgetBurnFast",
+                "McpErrorBudgetBurnSlow",
+                "McpLatencyBudgetBurnFast",
+                "McpLatencyBudgetBurnSlow",
+                "McpServerNotReady",
+            )
+        ),
+    }
+    switched = {
+        f"{pkg}/db.py": answers["database"] != "none",
+        f"{pkg}/tools/items.py": answers["database"] != "none",
+        "tests/test_items.py": answers["database"] != "none",
+        f"{pkg}/pool_metrics.py": answers["database"] != "none",
+        f"{pkg}/migrations/0001_items.sql": answers["database"] != "none",
+        "loadtest/bench_db.py": answers["database"] != "none",
+        "tests/test_db_pool.py": answers["database"] == "postgresql",
+        f"{pkg}/cache.py": answers["cache"] != "none",
+        "tests/test_cache.py": answers["cache"] != "none",
+        "tests/test_cache_redis.py": answers["cache"] == "redis",
+        "loadtest/bench_cache.py": answers["cache"] != "none",
+        f"{pkg}/auth.py": answers["auth"] == "bearer",
+        "tests/test_auth.py": answers["auth"] == "bearer",
+        "docs/runbooks/McpDbPoolWaiters.md": answers["database"] != "none",
+        "docs/runbooks/McpCacheHitRatioCollapse.md": answers["cache"] != "none",
+        "docs/runbooks/McpRedisBreakerOpen.md": answers["cache"] == "redis",
+    }
+    present = always | {p for p, on in switched.items() if on}
+    absent = {p for p, on in switched.items() if not on} | {"_includes", "template"}
+    return present, absent
+
+
+def template_leftovers(root: Path) -> list[str]:
+    """Paths that show a templating mistake or would break a Windows checkout."""
+    bad: list[str] = []
+    for path in root.rglob("*"):
+        rel = path.relative_to(root)
+        if ".venv" in rel.parts or ".git" in rel.parts:
+            continue
+        name = path.name
+        if name.endswith(".jinja") or "{{" in name or "{%" in name:
+            bad.append(f"{rel}: unrendered template name")
+        elif WINDOWS_FORBIDDEN & set(name) or name.endswith((" ", ".")):
+            bad.append(f"{rel}: not a valid Windows file name")
+        elif path.is_file() and path.stat().st_size == 0 and name != "__init__.py":
+            bad.append(f"{rel}: empty file (a conditional that rendered nothing?)")
+    return bad

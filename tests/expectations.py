@@ -7,6 +7,19 @@ from pathlib import Path
 WINDOWS_FORBIDDEN = set('<>:"\\|?*')
 
 
+K8S_ALWAYS = (
+    "base/kustomization",
+    "base/configmap",
+    "base/deployment",
+    "base/service",
+    "base/networkpolicy",
+    "base/servicemonitor",
+    "base/prometheusrule",
+    "overlays/example/kustomization",
+    "overlays/example/configmap-patch",
+)
+
+
 def expected_files(answers: dict[str, str], package: str) -> tuple[set[str], set[str]]:
     """(paths that must exist, paths that must not) relative to the project root."""
     pkg = f"src/{package}"
@@ -49,6 +62,12 @@ def expected_files(answers: dict[str, str], package: str) -> tuple[set[str], set
             )
         ),
     }
+    k8s = answers["deployment"] == "kubernetes"
+    has_secrets = (
+        answers["database"] == "postgresql"
+        or answers["cache"] == "redis"
+        or answers["auth"] == "bearer"
+    )
     switched = {
         f"{pkg}/db.py": answers["database"] != "none",
         f"{pkg}/tools/items.py": answers["database"] != "none",
@@ -66,6 +85,17 @@ def expected_files(answers: dict[str, str], package: str) -> tuple[set[str], set
         "docs/runbooks/McpDbPoolWaiters.md": answers["database"] != "none",
         "docs/runbooks/McpCacheHitRatioCollapse.md": answers["cache"] != "none",
         "docs/runbooks/McpRedisBreakerOpen.md": answers["cache"] == "redis",
+        **dict.fromkeys(
+            ["Dockerfile", ".dockerignore", "docs/deploy.md", "tests/test_deploy.py"],
+            answers["deployment"] != "none",
+        ),
+        "compose.yaml": answers["deployment"] == "compose",
+        "deploy": k8s,
+        **{f"deploy/k8s/{path}.yaml": k8s for path in K8S_ALWAYS},
+        "deploy/k8s/base/hpa.yaml": k8s and answers["database"] != "sqlite",
+        "deploy/k8s/base/pdb.yaml": k8s and answers["database"] != "sqlite",
+        "deploy/k8s/base/pvc.yaml": k8s and answers["database"] == "sqlite",
+        "deploy/k8s/base/secret.example.yaml": k8s and has_secrets,
     }
     present = always | {p for p, on in switched.items() if on}
     absent = {p for p, on in switched.items() if not on} | {"_includes", "template"}

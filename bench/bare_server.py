@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import orjson
-import uvicorn
+from serving import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -43,18 +43,7 @@ def main() -> None:
     parser.add_argument("--response", type=Path, required=True, help="a recorded JSON-RPC response")
     args = parser.parse_args()
     os.environ["BARE_RESPONSE"] = str(args.response.resolve())
-    uvicorn.run(
-        "bare_server:create_app",
-        factory=True,
-        app_dir=str(Path(__file__).parent),
-        workers=args.workers,
-        host="127.0.0.1",
-        port=args.port,
-        loop="uvloop",
-        http="httptools",
-        log_level="warning",
-        access_log=False,
-    )
+    serve("bare_server:create_app", args.port, args.workers)
 
 
 if __name__ == "__main__":

@@ -12,13 +12,12 @@ from __future__ import annotations
 import argparse
 import os
 from datetime import datetime
-from pathlib import Path
 
 import asyncpg
-import uvicorn
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel
+from serving import serve
 from starlette.applications import Starlette
 
 
@@ -59,18 +58,7 @@ def main() -> None:
     parser.add_argument("--database-url", required=True)
     args = parser.parse_args()
     os.environ["NAIVE_DATABASE_URL"] = args.database_url
-    uvicorn.run(
-        "naive_server:create_app",
-        factory=True,
-        app_dir=str(Path(__file__).parent),
-        workers=args.workers,
-        host="127.0.0.1",
-        port=args.port,
-        loop="uvloop",
-        http="httptools",
-        log_level="warning",
-        access_log=False,
-    )
+    serve("naive_server:create_app", args.port, args.workers)
 
 
 if __name__ == "__main__":

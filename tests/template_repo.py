@@ -6,6 +6,11 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import copier
+
+from tests.questions import assert_known
 
 ROOT = Path(__file__).resolve().parents[1]
 # Higher than any real release, so it is always the newest version copier sees.
@@ -44,3 +49,10 @@ def commit_and_tag(repo: Path, tag: str, message: str) -> None:
     git(repo, "add", "-A")
     git(repo, "-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-qm", message)
     git(repo, "tag", tag)
+
+
+def render(src: Path, dst: Path, tag: str, data: dict[str, Any]) -> Path:
+    """`copier copy` as a newcomer runs it: release `tag`, no --trust, defaults for the rest."""
+    assert_known(data)
+    copier.run_copy(str(src), dst, data=data, vcs_ref=tag, defaults=True, unsafe=False, quiet=True)
+    return dst

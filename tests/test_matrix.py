@@ -6,14 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-import copier
 import pytest
 import yaml
 
 from tests.expectations import expected_files, template_leftovers
 from tests.project_checks import invalid_config_files, make
-from tests.questions import assert_known, combination_id, combinations
-from tests.template_repo import TemplateRepo
+from tests.questions import combination_id, combinations
+from tests.template_repo import TemplateRepo, render
 
 COMBINATIONS = combinations()
 IDENTITY = {"project_name": "Matrix Probe", "package_name": "matrix_probe"}
@@ -31,16 +30,7 @@ def test_combination(
     template_repo: TemplateRepo, project_dir: Path, answers: dict[str, str]
 ) -> None:
     data = {**IDENTITY, **answers}
-    assert_known(data)
-    copier.run_copy(
-        str(template_repo.path),
-        project_dir,
-        data=data,
-        vcs_ref=template_repo.tag,
-        defaults=True,
-        unsafe=False,  # a newcomer's `copier copy` runs without --trust
-        quiet=True,
-    )
+    render(template_repo.path, project_dir, template_repo.tag, data)
 
     recorded = yaml.safe_load((project_dir / ".copier-answers.yml").read_text())
     assert {k: recorded[k] for k in data} == data
@@ -67,15 +57,7 @@ def test_long_names_still_lint(
         "package_name": "a_rather_long_package_name_for_a_server",
         **answers,
     }
-    copier.run_copy(
-        str(template_repo.path),
-        project_dir,
-        data=data,
-        vcs_ref=template_repo.tag,
-        defaults=True,
-        unsafe=False,
-        quiet=True,
-    )
+    render(template_repo.path, project_dir, template_repo.tag, data)
     for args in (["check", "--no-cache", "."], ["format", "--check", "--no-cache", "."]):
         result = subprocess.run(
             [sys.executable, "-m", "ruff", *args],

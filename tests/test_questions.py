@@ -6,12 +6,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-import copier
 import pytest
 import yaml
 
 from tests.questions import COPIER_YML, asked, assert_known, questions
 from tests.template_repo import TemplateRepo
+from tests.template_repo import render as render_project
 
 # One refused answer per rule; the message is the rule the user must read.
 BAD_ANSWERS: list[tuple[dict[str, Any], str, str]] = [
@@ -34,11 +34,7 @@ BAD_ANSWERS: list[tuple[dict[str, Any], str, str]] = [
 
 
 def render(repo: TemplateRepo, dst: Path, **data: Any) -> Path:
-    assert_known(data)
-    copier.run_copy(
-        str(repo.path), dst, data=data, vcs_ref=repo.tag, defaults=True, unsafe=False, quiet=True
-    )
-    return dst
+    return render_project(repo.path, dst, repo.tag, data)
 
 
 def test_every_validator_has_a_bad_answer_test() -> None:

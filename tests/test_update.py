@@ -14,7 +14,7 @@ import pytest
 import yaml
 from copier.errors import UnsafeTemplateError
 
-from tests.template_repo import commit_and_tag, git, snapshot_working_tree
+from tests.template_repo import commit_and_tag, git, render, snapshot_working_tree
 
 OLD, NEXT, RENAMED = "v9997.0.0", "v9998.0.0", "v9999.0.0"
 IDENTITY = {"project_name": "Update Probe", "package_name": "update_probe"}
@@ -61,16 +61,7 @@ def releases(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _render(repo: Path, dst: Path, tag: str, **answers: object) -> Path:
-    copier.run_copy(
-        str(repo),
-        dst,
-        data={**IDENTITY, **answers},
-        vcs_ref=tag,
-        defaults=True,
-        unsafe=False,
-        quiet=True,
-    )
-    return dst
+    return render(repo, dst, tag, {**IDENTITY, **answers})
 
 
 def _user_project(repo: Path, dst: Path, **answers: object) -> Path:

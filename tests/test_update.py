@@ -7,6 +7,8 @@ that runs hooks/migrate.py). A project rendered from OLD and edited like a user 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import copier
@@ -18,6 +20,8 @@ from tests.template_repo import commit_and_tag, git, render, snapshot_working_tr
 
 OLD, NEXT, RENAMED = "v9997.0.0", "v9998.0.0", "v9999.0.0"
 IDENTITY = {"project_name": "Update Probe", "package_name": "update_probe"}
+# The CLI a user runs (the generated Makefile's default is `uvx copier`; same program).
+COPIER_CLI = f"{sys.executable} -m copier"
 PKG = f"src/{IDENTITY['package_name']}"
 NEW_SECTION = "\n## Added in the next template release\nThis line comes from the template.\n"
 MIGRATION = {
@@ -180,6 +184,43 @@ def test_update_with_invalid_answers_names_the_question(
         _update(project, NEXT, **answers)
     # Nothing was changed: the working tree is still clean.
     assert git(project, "status", "--porcelain") == ""
+
+
+def test_make_update_refuses_an_invalid_answer_in_one_line(releases: Path, tmp_path: Path) -> None:
+    project = _render(releases, tmp_path / "project", OLD)
+    git(project, "init", "-q", "-b", "main")
+    _commit(project, "generated")
+    done = subprocess.run(
+        ["make", "update", "DATA=sla_p99_ms=10", f"VCS_REF={NEXT}", f"COPIER={COPIER_CLI}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[0] == (
+        "Validation error for question 'sla_p99_ms': must be >= sla_p95_ms (100 ms)"
+    ), done.stderr  # then make's own "Error 1" line
+    assert git(project, "status", "--porcelain") == ""
+
+
+def test_make_update_applies_changed_answers(releases: Path, tmp_path: Path) -> None:
+    project = _render(releases, tmp_path / "project", OLD)
+    git(project, "init", "-q", "-b", "main")
+    _commit(project, "generated")
+    done = subprocess.run(
+        ["make", "update", "DATA=sla_rps=800", f"VCS_REF={NEXT}", f"COPIER={COPIER_CLI}"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["sla_rps"] == 800
+    assert NEW_SECTION.strip() in (project / "README.md").read_text()
 
 
 def test_hand_edited_invalid_answers_file_is_refused_and_nothing_changes(

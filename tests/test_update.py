@@ -186,18 +186,28 @@ def test_update_with_invalid_answers_names_the_question(
     assert git(project, "status", "--porcelain") == ""
 
 
-def test_make_update_refuses_an_invalid_answer_in_one_line(releases: Path, tmp_path: Path) -> None:
+def _committed_project(releases: Path, tmp_path: Path) -> Path:
     project = _render(releases, tmp_path / "project", OLD)
     git(project, "init", "-q", "-b", "main")
     _commit(project, "generated")
-    done = subprocess.run(
-        ["make", "update", "DATA=sla_p99_ms=10", f"VCS_REF={NEXT}", f"COPIER={COPIER_CLI}"],
+    return project
+
+
+def _make_update(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    """The generated Makefile's `update` target, to release NEXT, with copier's CLI."""
+    return subprocess.run(
+        ["make", "update", f"VCS_REF={NEXT}", f"COPIER={COPIER_CLI}", *args],
         cwd=project,
         capture_output=True,
         text=True,
         timeout=300,
         check=False,
     )
+
+
+def test_make_update_refuses_an_invalid_answer_in_one_line(releases: Path, tmp_path: Path) -> None:
+    project = _committed_project(releases, tmp_path)
+    done = _make_update(project, "DATA=sla_p99_ms=10")
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
     assert done.stderr.splitlines()[0] == (
@@ -207,17 +217,8 @@ def test_make_update_refuses_an_invalid_answer_in_one_line(releases: Path, tmp_p
 
 
 def test_make_update_applies_changed_answers(releases: Path, tmp_path: Path) -> None:
-    project = _render(releases, tmp_path / "project", OLD)
-    git(project, "init", "-q", "-b", "main")
-    _commit(project, "generated")
-    done = subprocess.run(
-        ["make", "update", "DATA=sla_rps=800", f"VCS_REF={NEXT}", f"COPIER={COPIER_CLI}"],
-        cwd=project,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
+    project = _committed_project(releases, tmp_path)
+    done = _make_update(project, "DATA=sla_rps=800")
     assert done.returncode == 0, done.stderr
     assert yaml.safe_load((project / ".copier-answers.yml").read_text())["sla_rps"] == 800
     assert NEW_SECTION.strip() in (project / "README.md").read_text()

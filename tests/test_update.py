@@ -68,11 +68,17 @@ def _render(repo: Path, dst: Path, tag: str, **answers: object) -> Path:
     return render(repo, dst, tag, {**IDENTITY, **answers})
 
 
-def _user_project(repo: Path, dst: Path, **answers: object) -> Path:
-    """A project rendered from OLD, committed, then edited and committed as a user would."""
+def _committed_project(repo: Path, dst: Path, **answers: object) -> Path:
+    """A project rendered from OLD, in a git repository of its own, committed."""
     _render(repo, dst, OLD, **answers)
     git(dst, "init", "-q", "-b", "main")
     _commit(dst, "generated")
+    return dst
+
+
+def _user_project(repo: Path, dst: Path, **answers: object) -> Path:
+    """A project rendered from OLD, committed, then edited and committed as a user would."""
+    _committed_project(repo, dst, **answers)
     (dst / PKG / "tools/greeting.py").write_text(USER_TOOL)
     settings = dst / PKG / "settings.py"
     settings.write_text(settings.read_text().replace("default=8000,", "default=9000,"))
@@ -151,9 +157,7 @@ def test_changed_answers_move_every_derived_value_together(releases: Path, tmp_p
         "sla_rps": 900,
         "sla_error_rate": 0.005,
     }
-    project = _render(releases, tmp_path / "project", OLD)
-    git(project, "init", "-q", "-b", "main")
-    _commit(project, "generated")
+    project = _committed_project(releases, tmp_path / "project")
     _update(project, NEXT, **new_answers)
     fresh = _render(releases, tmp_path / "fresh", NEXT, **new_answers)
 
@@ -177,20 +181,11 @@ def test_changed_answers_move_every_derived_value_together(releases: Path, tmp_p
 def test_update_with_invalid_answers_names_the_question(
     releases: Path, tmp_path: Path, answers: dict[str, object], question: str
 ) -> None:
-    project = _render(releases, tmp_path / "project", OLD)
-    git(project, "init", "-q", "-b", "main")
-    _commit(project, "generated")
+    project = _committed_project(releases, tmp_path / "project")
     with pytest.raises(ValueError, match=question):
         _update(project, NEXT, **answers)
     # Nothing was changed: the working tree is still clean.
     assert git(project, "status", "--porcelain") == ""
-
-
-def _committed_project(releases: Path, tmp_path: Path) -> Path:
-    project = _render(releases, tmp_path / "project", OLD)
-    git(project, "init", "-q", "-b", "main")
-    _commit(project, "generated")
-    return project
 
 
 def _make_update(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -206,7 +201,7 @@ def _make_update(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_make_update_refuses_an_invalid_answer_in_one_line(releases: Path, tmp_path: Path) -> None:
-    project = _committed_project(releases, tmp_path)
+    project = _committed_project(releases, tmp_path / "project")
     done = _make_update(project, "DATA=sla_p99_ms=10")
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
@@ -217,7 +212,7 @@ def test_make_update_refuses_an_invalid_answer_in_one_line(releases: Path, tmp_p
 
 
 def test_make_update_applies_changed_answers(releases: Path, tmp_path: Path) -> None:
-    project = _committed_project(releases, tmp_path)
+    project = _committed_project(releases, tmp_path / "project")
     done = _make_update(project, "DATA=sla_rps=800")
     assert done.returncode == 0, done.stderr
     assert yaml.safe_load((project / ".copier-answers.yml").read_text())["sla_rps"] == 800

@@ -1,15 +1,18 @@
 """`make bench`: the generated server against a naive one and against the bare HTTP stack.
 
 Renders the postgresql + redis combination into build/bench/project, seeds a throwaway database,
-then measures, one after the other, on the same harness (the generated project's own locustfile,
-hot-read scenario, closed loop: every user sends its next call as soon as the last one returns):
+then measures every server, one at a time, in interleaved rounds, on the same
+harness (the generated project's own locustfile, hot-read scenario, closed loop: every user sends
+its next call as soon as the last one returns):
 
-  generated  the rendered server, default settings (pools, L1 + Redis cache)
-  naive      bench/naive_server.py: same SDK, same get_item, a new connection per call, no cache
-  bare       bench/bare_server.py: Starlette returning the recorded tools/call response
+  generated      the rendered server, default settings (pools, L1 + Redis cache, fast path)
+  generated-sdk  the same server with FAST_PATH=false: every request through the SDK's entry
+  naive          bench/naive_server.py: same SDK, same get_item, a connection per call, no cache
+  bare           bench/bare_server.py: Starlette returning the recorded tools/call response
 
-The last line is `vs_naive=<x> vs_bare=<y> p95_ms=<z> rps=<r>` (throughput ratios; p95 and rps
-of the generated server). The load generator shares the machine with the servers.
+Figures are medians over the rounds. The last line is `vs_naive=<x> vs_bare=<y> p95_ms=<z>
+rps=<r>` (throughput ratios; p95 and rps of the generated server). The load generator shares the
+machine with the servers.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import os
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -36,12 +40,15 @@ BUILD = ROOT / "build" / "bench"
 PROJECT = BUILD / "project"
 PACKAGE = "my_mcp_server"  # the default package name of a render
 ENV_PREFIX = PACKAGE.upper() + "_"
+# Measured in this order in every round; generated-sdk is the generated server, fast path off.
+SERVERS = ("generated", "generated-sdk", "naive", "bare")
 ANSWERS = {"database": "postgresql", "cache": "redis", "deployment": "none", "auth": "none"}
 
 
 @dataclass
 class Result:
     name: str
+    cpu_us: float  # CPU time of the server's processes per call (not PostgreSQL's or Redis')
     requests: int
     failures: int
     rps: float
@@ -83,12 +90,18 @@ def wait_listening(port: int, process: subprocess.Popen[bytes], timeout_s: float
     raise SystemExit(f"nothing listening on port {port} within {timeout_s:g} s")
 
 
+@dataclass
+class Running:
+    url: str
+    pid: int
+
+
 @contextmanager
-def server(command: Sequence[str], port: int, env: dict[str, str]) -> Iterator[str]:
+def server(command: Sequence[str], port: int, env: dict[str, str]) -> Iterator[Running]:
     process = subprocess.Popen(command, env=env, cwd=PROJECT)
     try:
         wait_listening(port, process)
-        yield f"http://127.0.0.1:{port}"
+        yield Running(f"http://127.0.0.1:{port}", process.pid)
     finally:
         process.terminate()
         process.wait(timeout=30)
@@ -106,14 +119,40 @@ def locust(python: Path, url: str, name: str, args: argparse.Namespace, seconds:
     return prefix.with_name(prefix.name + "_stats.csv")
 
 
-def measure(python: Path, url: str, name: str, args: argparse.Namespace) -> Result:
-    locust(python, url, f"{name}-warmup", args, args.warmup)
-    stats = locust(python, url, name, args, args.seconds)
+def cpu_seconds(root: int) -> float:
+    """CPU time (user + system) used so far by process `root` and all its descendants (Linux)."""
+    parents: dict[int, int] = {}
+    ticks: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            # The command name may hold spaces: fields are counted after its closing ")".
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended while we looked
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])
+        ticks[pid] = int(fields[11]) + int(fields[12])  # utime, stime
+    tree, frontier = {root}, [root]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in tree]
+        tree.update(children)
+        frontier += children
+    return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def measure(python: Path, running: Running, name: str, args: argparse.Namespace) -> Result:
+    locust(python, running.url, f"{name}-warmup", args, args.warmup)
+    cpu_before = cpu_seconds(running.pid)
+    stats = locust(python, running.url, name, args, args.seconds)
+    cpu = cpu_seconds(running.pid) - cpu_before
     with stats.open(newline="") as file:
         row = next(r for r in csv.DictReader(file) if r["Name"] == "Aggregated")
+    requests = int(row["Request Count"])
     return Result(
         name=name,
-        requests=int(row["Request Count"]),
+        cpu_us=cpu / requests * 1e6 if requests else float("nan"),
+        requests=requests,
         failures=int(row["Failure Count"]),
         rps=float(row["Requests/s"]),
         avg_ms=float(row["Average Response Time"]),
@@ -123,7 +162,7 @@ def measure(python: Path, url: str, name: str, args: argparse.Namespace) -> Resu
     )
 
 
-def record_response(url: str) -> Path:
+def record_response(url: str, path: Path) -> None:
     """The generated server's answer to a hot get_item, for the bare endpoint to replay."""
     body = {
         "jsonrpc": "2.0",
@@ -153,18 +192,17 @@ def record_response(url: str) -> Path:
         recorded = response.read()
     if json.loads(recorded)["result"].get("isError"):
         raise SystemExit(f"the generated server could not read item-000001: {recorded!r}")
-    path = BUILD / "recorded-response.json"
     path.write_bytes(recorded)
-    return path
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--users", type=int, default=64, help="closed-loop locust users")
-    parser.add_argument("--seconds", type=float, default=15, help="measured run per server")
-    parser.add_argument("--warmup", type=float, default=3, help="unmeasured run before each")
+    parser.add_argument("--seconds", type=float, default=10, help="measured run per server")
+    parser.add_argument("--warmup", type=float, default=2, help="unmeasured run before each")
     parser.add_argument("--items", type=int, default=10_000, help="seeded items")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers, every server")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds; medians")
     args = parser.parse_args(argv)
 
     BUILD.mkdir(parents=True, exist_ok=True)
@@ -184,42 +222,69 @@ def main(argv: Sequence[str] | None = None) -> int:
         ENV_PREFIX + "REDIS_URL": redis_url,
         ENV_PREFIX + "CACHE_NAMESPACE": database,
     }
-    results: list[Result] = []
+    workers = ["--workers", str(args.workers)]
+    commands = {
+        "generated": [str(python), "-m", PACKAGE, "serve", *workers],
+        "generated-sdk": [str(python), "-m", PACKAGE, "serve", *workers],
+        "naive": [str(python), str(BENCH / "naive_server.py"), *workers],
+        "bare": [str(python), str(BENCH / "bare_server.py"), *workers],
+    }
+    recorded = BUILD / "recorded-response.json"
+    extra = {"naive": ["--database-url", database_url], "bare": ["--response", str(recorded)]}
+    runs: dict[str, list[Result]] = {name: [] for name in SERVERS}
     try:
-        port = free_port()
-        workers = ["--workers", str(args.workers)]
-        generated = [str(python), "-m", PACKAGE, "serve", "--port", str(port), *workers]
-        with server(generated, port, env) as url:
-            print(f"generated: {args.users} users, {args.seconds:g} s ...", flush=True)
-            recorded = record_response(url)
-            results.append(measure(python, url, "generated", args))
-        port = free_port()
-        naive = [str(python), str(BENCH / "naive_server.py"), "--port", str(port), *workers]
-        with server([*naive, "--database-url", database_url], port, env) as url:
-            print("naive ...", flush=True)
-            results.append(measure(python, url, "naive", args))
-        port = free_port()
-        bare = [str(python), str(BENCH / "bare_server.py"), "--port", str(port), *workers]
-        with server([*bare, "--response", str(recorded)], port, env) as url:
-            print("bare ...", flush=True)
-            results.append(measure(python, url, "bare", args))
+        # Interleaved rounds: a slow spell of a shared machine hits every server alike, and the
+        # medians below ignore one bad round. One server at a time, so none holds connections
+        # or CPU while another is measured.
+        for round_ in range(1, args.rounds + 1):
+            for name in SERVERS:
+                print(f"round {round_}/{args.rounds}: {name} ...", flush=True)
+                port = free_port()
+                command = [*commands[name], "--port", str(port), *extra.get(name, [])]
+                server_env = env | {ENV_PREFIX + "FAST_PATH": str(name != "generated-sdk").lower()}
+                with server(command, port, server_env) as running:
+                    if name == "generated" and round_ == 1:
+                        record_response(running.url, recorded)
+                    runs[name].append(measure(python, running, name, args))
     finally:
         subprocess.run([*seed, "--drop"], check=False)
 
+    results = {name: median_result(name, measured) for name, measured in runs.items()}
     print()
-    print(f"{'server':<10} {'rps':>9} {'avg ms':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
-          f"{'requests':>9} {'errors':>7}")  # fmt: skip
-    for r in results:
-        print(f"{r.name:<10} {r.rps:>9.1f} {r.avg_ms:>8.1f} {r.p50_ms:>7.0f} {r.p95_ms:>7.0f} "
-              f"{r.p99_ms:>7.0f} {r.requests:>9} {r.failures:>7}")  # fmt: skip
-    gen, naive_r, bare_r = results
-    print(f"(hot-read scenario, {args.users} closed-loop users, {args.seconds:g} s each, "
-          f"{args.workers} worker(s) per server, load generator on the same "
-          f"{os.cpu_count()}-core machine)")  # fmt: skip
-    vs_naive = gen.rps / naive_r.rps if naive_r.rps else float("inf")
-    vs_bare = gen.rps / bare_r.rps if bare_r.rps else 0.0
+    print(f"{'server':<14} {'rps':>9} {'avg ms':>8} {'p50 ms':>7} {'p95 ms':>7} {'p99 ms':>7} "
+          f"{'cpu us/call':>12} {'requests':>9} {'errors':>7}")  # fmt: skip
+    for r in results.values():
+        print(f"{r.name:<14} {r.rps:>9.1f} {r.avg_ms:>8.1f} {r.p50_ms:>7.0f} {r.p95_ms:>7.0f} "
+              f"{r.p99_ms:>7.0f} {r.cpu_us:>12.0f} {r.requests:>9} {r.failures:>7}")  # fmt: skip
+    print(f"(medians of {args.rounds} interleaved rounds; hot-read scenario, {args.users} "
+          f"closed-loop users, {args.seconds:g} s per run, {args.workers} worker(s) per server, "
+          f"load generator on the same {os.cpu_count()}-core machine)")  # fmt: skip
+    gen, sdk = results["generated"], results["generated-sdk"]
+    print(f"fast path: rps x{ratio(gen.rps, sdk.rps):.2f}, server CPU per call "
+          f"x{ratio(gen.cpu_us, sdk.cpu_us):.2f} (generated vs generated-sdk)")  # fmt: skip
+    vs_naive = ratio(gen.rps, results["naive"].rps)
+    vs_bare = ratio(gen.rps, results["bare"].rps)
     print(f"vs_naive={vs_naive:.2f} vs_bare={vs_bare:.2f} p95_ms={gen.p95_ms:g} rps={gen.rps:.0f}")
     return 0
+
+
+def ratio(a: float, b: float) -> float:
+    return a / b if b else float("inf")
+
+
+def median_result(name: str, measured: list[Result]) -> Result:
+    """Each figure's median over the rounds (requests and errors: totals)."""
+    return Result(
+        name=name,
+        cpu_us=statistics.median(r.cpu_us for r in measured),
+        requests=sum(r.requests for r in measured),
+        failures=sum(r.failures for r in measured),
+        rps=statistics.median(r.rps for r in measured),
+        avg_ms=statistics.median(r.avg_ms for r in measured),
+        p50_ms=statistics.median(r.p50_ms for r in measured),
+        p95_ms=statistics.median(r.p95_ms for r in measured),
+        p99_ms=statistics.median(r.p99_ms for r in measured),
+    )
 
 
 if __name__ == "__main__":

@@ -41,6 +41,8 @@ def expected_files(answers: dict[str, str], package: str) -> tuple[set[str], set
         "tests/test_limits.py",
         "tests/test_shutdown.py",
         f"{pkg}/limits.py",
+        f"{pkg}/fast_calls.py",
+        "tests/test_fast_path.py",
         f"{pkg}/telemetry.py",
         "tests/test_observability.py",
         "loadtest/bench_telemetry.py",

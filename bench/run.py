@@ -34,6 +34,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import wrk_load
+from wrk_load import Load
+
 ROOT = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
 BUILD = ROOT / "build" / "bench"
@@ -107,7 +110,8 @@ def server(command: Sequence[str], port: int, env: dict[str, str]) -> Iterator[R
         process.wait(timeout=30)
 
 
-def locust(python: Path, url: str, name: str, args: argparse.Namespace, seconds: float) -> Path:
+def locust(python: Path, url: str, name: str, args: argparse.Namespace, seconds: float) -> Load:
+    """The generated project's own locustfile, hot scenario, closed loop."""
     prefix = BUILD / name
     command = [
         str(python), "-m", "locust", "-f", str(PROJECT / "loadtest" / "locustfile.py"),
@@ -116,7 +120,23 @@ def locust(python: Path, url: str, name: str, args: argparse.Namespace, seconds:
         "-t", f"{seconds:g}s", "--host", url, "--csv", str(prefix),
     ]  # fmt: skip
     subprocess.run(command, cwd=PROJECT, check=False, capture_output=True)
-    return prefix.with_name(prefix.name + "_stats.csv")
+    with prefix.with_name(prefix.name + "_stats.csv").open(newline="") as file:
+        row = next(r for r in csv.DictReader(file) if r["Name"] == "Aggregated")
+    return Load(
+        requests=int(row["Request Count"]),
+        failures=int(row["Failure Count"]),
+        rps=float(row["Requests/s"]),
+        avg_ms=float(row["Average Response Time"]),
+        p50_ms=float(row["50%"]),
+        p95_ms=float(row["95%"]),
+        p99_ms=float(row["99%"]),
+    )
+
+
+def load(python: Path, url: str, name: str, args: argparse.Namespace, seconds: float) -> Load:
+    if args.harness == "locust":
+        return locust(python, url, name, args, seconds)
+    return wrk_load.run(args.wrk_script, url, args.users, seconds)
 
 
 def cpu_seconds(root: int) -> float:
@@ -142,24 +162,31 @@ def cpu_seconds(root: int) -> float:
 
 
 def measure(python: Path, running: Running, name: str, args: argparse.Namespace) -> Result:
-    locust(python, running.url, f"{name}-warmup", args, args.warmup)
+    load(python, running.url, f"{name}-warmup", args, args.warmup)
     cpu_before = cpu_seconds(running.pid)
-    stats = locust(python, running.url, name, args, args.seconds)
+    measured = load(python, running.url, name, args, args.seconds)
     cpu = cpu_seconds(running.pid) - cpu_before
-    with stats.open(newline="") as file:
-        row = next(r for r in csv.DictReader(file) if r["Name"] == "Aggregated")
-    requests = int(row["Request Count"])
     return Result(
         name=name,
-        cpu_us=cpu / requests * 1e6 if requests else float("nan"),
-        requests=requests,
-        failures=int(row["Failure Count"]),
-        rps=float(row["Requests/s"]),
-        avg_ms=float(row["Average Response Time"]),
-        p50_ms=float(row["50%"]),
-        p95_ms=float(row["95%"]),
-        p99_ms=float(row["99%"]),
+        cpu_us=cpu / measured.requests * 1e6 if measured.requests else float("nan"),
+        requests=measured.requests,
+        failures=measured.failures,
+        rps=measured.rps,
+        avg_ms=measured.avg_ms,
+        p50_ms=measured.p50_ms,
+        p95_ms=measured.p95_ms,
+        p99_ms=measured.p99_ms,
     )
+
+
+def forget_cached(python: Path, redis_url: str, namespace: str) -> None:
+    """Delete this benchmark's keys from Redis (the cache namespace is the database's name)."""
+    forget = (
+        "import sys, redis; r = redis.Redis.from_url(sys.argv[1]);"
+        "keys = list(r.scan_iter(sys.argv[2] + ':*', count=1000));"
+        "keys and r.delete(*keys)"
+    )
+    subprocess.run([str(python), "-c", forget, redis_url, namespace], check=True)
 
 
 def record_response(url: str, path: Path) -> None:
@@ -197,17 +224,26 @@ def record_response(url: str, path: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--users", type=int, default=64, help="closed-loop locust users")
+    parser.add_argument(
+        "--harness",
+        choices=["wrk", "locust"],
+        default="wrk",
+        help="load generator: wrk (C, leaves the CPU to the servers) or the project's locustfile",
+    )
+    parser.add_argument("--users", type=int, default=64, help="closed-loop users (connections)")
     parser.add_argument("--seconds", type=float, default=10, help="measured run per server")
     parser.add_argument("--warmup", type=float, default=2, help="unmeasured run before each")
     parser.add_argument("--items", type=int, default=10_000, help="seeded items")
     parser.add_argument("--workers", type=int, default=2, help="uvicorn workers, every server")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds; medians")
     args = parser.parse_args(argv)
+    if args.harness == "wrk" and shutil.which("wrk") is None:
+        raise SystemExit("make bench: wrk not found (apt-get install wrk); or --harness locust")
 
     BUILD.mkdir(parents=True, exist_ok=True)
     print("rendering postgresql + redis ...", flush=True)
     python = render()
+    args.wrk_script = wrk_load.write_script(python, PROJECT, args.items, BUILD / "hot.lua")
     admin_url = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     database = f"bench_{uuid.uuid4().hex[:10]}"
@@ -223,9 +259,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         ENV_PREFIX + "CACHE_NAMESPACE": database,
     }
     workers = ["--workers", str(args.workers)]
+    generated = [str(python), "-m", PACKAGE, "serve", *workers]
     commands = {
-        "generated": [str(python), "-m", PACKAGE, "serve", *workers],
-        "generated-sdk": [str(python), "-m", PACKAGE, "serve", *workers],
+        "generated": generated,
+        "generated-sdk": generated,  # the same server; only FAST_PATH differs (below)
         "naive": [str(python), str(BENCH / "naive_server.py"), *workers],
         "bare": [str(python), str(BENCH / "bare_server.py"), *workers],
     }
@@ -242,6 +279,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 port = free_port()
                 command = [*commands[name], "--port", str(port), *extra.get(name, [])]
                 server_env = env | {ENV_PREFIX + "FAST_PATH": str(name != "generated-sdk").lower()}
+                # Every server starts from an empty Redis namespace: otherwise whichever runs
+                # right after another finds the Zipf tail it loaded still in L2 (TTL 30 s).
+                forget_cached(python, redis_url, database)
                 with server(command, port, server_env) as running:
                     if name == "generated" and round_ == 1:
                         record_response(running.url, recorded)
@@ -258,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{r.p99_ms:>7.0f} {r.cpu_us:>12.0f} {r.requests:>9} {r.failures:>7}")  # fmt: skip
     print(f"(medians of {args.rounds} interleaved rounds; hot-read scenario, {args.users} "
           f"closed-loop users, {args.seconds:g} s per run, {args.workers} worker(s) per server, "
-          f"load generator on the same {os.cpu_count()}-core machine)")  # fmt: skip
+          f"{args.harness} on the same {os.cpu_count()}-core machine)")  # fmt: skip
     gen, sdk = results["generated"], results["generated-sdk"]
     print(f"fast path: rps x{ratio(gen.rps, sdk.rps):.2f}, server CPU per call "
           f"x{ratio(gen.cpu_us, sdk.cpu_us):.2f} (generated vs generated-sdk)")  # fmt: skip

@@ -31,7 +31,7 @@ import urllib.request
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import wrk_load
@@ -49,16 +49,11 @@ ANSWERS = {"database": "postgresql", "cache": "redis", "deployment": "none", "au
 
 
 @dataclass
-class Result:
+class Result(Load):
+    """One server's run: what the harness saw, and what the server spent."""
+
     name: str
     cpu_us: float  # CPU time of the server's processes per call (not PostgreSQL's or Redis')
-    requests: int
-    failures: int
-    rps: float
-    avg_ms: float
-    p50_ms: float
-    p95_ms: float
-    p99_ms: float
 
 
 def render() -> Path:
@@ -166,17 +161,8 @@ def measure(python: Path, running: Running, name: str, args: argparse.Namespace)
     cpu_before = cpu_seconds(running.pid)
     measured = load(python, running.url, name, args, args.seconds)
     cpu = cpu_seconds(running.pid) - cpu_before
-    return Result(
-        name=name,
-        cpu_us=cpu / measured.requests * 1e6 if measured.requests else float("nan"),
-        requests=measured.requests,
-        failures=measured.failures,
-        rps=measured.rps,
-        avg_ms=measured.avg_ms,
-        p50_ms=measured.p50_ms,
-        p95_ms=measured.p95_ms,
-        p99_ms=measured.p99_ms,
-    )
+    cpu_us = cpu / measured.requests * 1e6 if measured.requests else float("nan")
+    return Result(**asdict(measured), name=name, cpu_us=cpu_us)
 
 
 def forget_cached(python: Path, redis_url: str, namespace: str) -> None:
@@ -314,17 +300,13 @@ def ratio(a: float, b: float) -> float:
 
 def median_result(name: str, measured: list[Result]) -> Result:
     """Each figure's median over the rounds (requests and errors: totals)."""
-    return Result(
-        name=name,
-        cpu_us=statistics.median(r.cpu_us for r in measured),
-        requests=sum(r.requests for r in measured),
-        failures=sum(r.failures for r in measured),
-        rps=statistics.median(r.rps for r in measured),
-        avg_ms=statistics.median(r.avg_ms for r in measured),
-        p50_ms=statistics.median(r.p50_ms for r in measured),
-        p95_ms=statistics.median(r.p95_ms for r in measured),
-        p99_ms=statistics.median(r.p99_ms for r in measured),
-    )
+    medians = {
+        f.name: statistics.median(getattr(r, f.name) for r in measured) for f in fields(Load)
+    }
+    totals = {"requests": sum(r.requests for r in measured)}
+    totals["failures"] = sum(r.failures for r in measured)
+    cpu_us = statistics.median(r.cpu_us for r in measured)
+    return Result(**(medians | totals), name=name, cpu_us=cpu_us)
 
 
 if __name__ == "__main__":

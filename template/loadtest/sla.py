@@ -63,5 +63,6 @@ def verdict(targets: SlaTargets, measured: Measured) -> tuple[bool, str]:
         f"SLA met: p95 {measured.p95_ms:g} ms <= {targets.p95_ms:g}, "
         f"p99 {measured.p99_ms:g} ms <= {targets.p99_ms:g}, "
         f"errors {measured.error_rate:.4%} <= {targets.error_rate:.4%}, "
-        f"{measured.rps:.1f} rps >= {targets.rps:g}"
+        f"{measured.rps:.1f} rps >= {targets.rps * THROUGHPUT_TOLERANCE:g}"
+        f" ({targets.rps:g} x{THROUGHPUT_TOLERANCE:g} tolerance)"
     )

@@ -29,7 +29,7 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
@@ -128,10 +128,8 @@ def locust(python: Path, url: str, name: str, args: argparse.Namespace, seconds:
     )
 
 
-def load(python: Path, url: str, name: str, args: argparse.Namespace, seconds: float) -> Load:
-    if args.harness == "locust":
-        return locust(python, url, name, args, seconds)
-    return wrk_load.run(args.wrk_script, url, args.users, seconds)
+# One load run: (server URL, run name, seconds) -> what the harness measured.
+LoadRun = Callable[[str, str, float], Load]
 
 
 def cpu_seconds(root: int) -> float:
@@ -156,10 +154,10 @@ def cpu_seconds(root: int) -> float:
     return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(python: Path, running: Running, name: str, args: argparse.Namespace) -> Result:
-    load(python, running.url, f"{name}-warmup", args, args.warmup)
+def measure(load: LoadRun, running: Running, name: str, args: argparse.Namespace) -> Result:
+    load(running.url, f"{name}-warmup", args.warmup)
     cpu_before = cpu_seconds(running.pid)
-    measured = load(python, running.url, name, args, args.seconds)
+    measured = load(running.url, name, args.seconds)
     cpu = cpu_seconds(running.pid) - cpu_before
     cpu_us = cpu / measured.requests * 1e6 if measured.requests else float("nan")
     return Result(**asdict(measured), name=name, cpu_us=cpu_us)
@@ -177,30 +175,8 @@ def forget_cached(python: Path, redis_url: str, namespace: str) -> None:
 
 def record_response(url: str, path: Path) -> None:
     """The generated server's answer to a hot get_item, for the bare endpoint to replay."""
-    body = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {
-            "name": "get_item",
-            "arguments": {"key": "item-000001"},
-            "_meta": {
-                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientCapabilities": {},
-            },
-        },
-    }
-    request = urllib.request.Request(
-        url + "/mcp",
-        data=json.dumps(body).encode(),
-        headers={
-            "Content-Type": "application/json",
-            "Accept": "application/json, text/event-stream",
-            "MCP-Protocol-Version": "2026-07-28",
-            "Mcp-Method": "tools/call",
-            "Mcp-Name": "get_item",
-        },
-    )
+    body = wrk_load.get_item_call(1, "item-000001").encode()
+    request = urllib.request.Request(url + "/mcp", data=body, headers=wrk_load.HEADERS)
     with urllib.request.urlopen(request, timeout=10) as response:
         recorded = response.read()
     if json.loads(recorded)["result"].get("isError"):
@@ -229,7 +205,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     BUILD.mkdir(parents=True, exist_ok=True)
     print("rendering postgresql + redis ...", flush=True)
     python = render()
-    args.wrk_script = wrk_load.write_script(python, PROJECT, args.items, BUILD / "hot.lua")
+    if args.harness == "wrk":
+        script = wrk_load.write_script(python, PROJECT, args.items, BUILD / "hot.lua")
+
+        def load(url: str, name: str, seconds: float) -> Load:
+            return wrk_load.run(script, url, args.users, seconds)
+    else:
+
+        def load(url: str, name: str, seconds: float) -> Load:
+            return locust(python, url, name, args, seconds)
+
     admin_url = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
     database = f"bench_{uuid.uuid4().hex[:10]}"
@@ -271,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 with server(command, port, server_env) as running:
                     if name == "generated" and round_ == 1:
                         record_response(running.url, recorded)
-                    runs[name].append(measure(python, running, name, args))
+                    runs[name].append(measure(load, running, name, args))
     finally:
         subprocess.run([*seed, "--drop"], check=False)
 

@@ -76,6 +76,13 @@ class Load:
     p99_ms: float
 
 
+def get_item_call(request_id: int, key: str) -> str:
+    """The JSON body of a 2026-07-28 `get_item` call (send it with HEADERS)."""
+    params = {"name": "get_item", "arguments": {"key": key}, "_meta": META}
+    call = {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}
+    return json.dumps(call, separators=(",", ":"))
+
+
 def write_script(python: Path, project: Path, items: int, path: Path) -> Path:
     """A wrk script replaying the hot scenario's keys, drawn by the project's own `ZipfKeys`."""
     draw = (
@@ -86,18 +93,7 @@ def write_script(python: Path, project: Path, items: int, path: Path) -> Path:
     drawn = subprocess.run(
         [str(python), "-c", draw], cwd=project, check=True, capture_output=True, text=True
     )
-    bodies = [
-        json.dumps(
-            {
-                "jsonrpc": "2.0",
-                "id": n,
-                "method": "tools/call",
-                "params": {"name": "get_item", "arguments": {"key": key}, "_meta": META},
-            },
-            separators=(",", ":"),
-        )
-        for n, key in enumerate(json.loads(drawn.stdout), 1)
-    ]
+    bodies = [get_item_call(n, key) for n, key in enumerate(json.loads(drawn.stdout), 1)]
     tables = {"bodies": _lua_table(bodies), "headers": _lua_table(HEADERS), "marker": MARKER}
     path.write_text(SCRIPT % tables)
     return path

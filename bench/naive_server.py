@@ -30,7 +30,7 @@ class Item(BaseModel):
 def create_app() -> Starlette:
     """Built in each worker process, from the environment the parent set."""
     database_url = os.environ["NAIVE_DATABASE_URL"]
-    server = MCPServer("naive-mcp-server")
+    server = MCPServer("naive-mcp-server", log_level="WARNING")  # as quiet as the others
 
     @server.tool()
     async def get_item(key: str) -> Item:

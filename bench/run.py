@@ -1,18 +1,20 @@
 """`make bench`: the generated server against a naive one and against the bare HTTP stack.
 
 Renders the postgresql + redis combination into build/bench/project, seeds a throwaway database,
-then measures every server, one at a time, in interleaved rounds, on the same
-harness (the generated project's own locustfile, hot-read scenario, closed loop: every user sends
-its next call as soon as the last one returns):
+then measures every server, one at a time, in interleaved rounds, with the same load: the
+hot-read scenario (the generated project's Zipf keys), closed loop (every connection sends its
+next call as soon as the last one returns), from wrk (bench/wrk_load.py) or, with
+`--harness locust`, from the generated project's own locustfile:
 
   generated      the rendered server, default settings (pools, L1 + Redis cache, fast path)
   generated-sdk  the same server with FAST_PATH=false: every request through the SDK's entry
   naive          bench/naive_server.py: same SDK, same get_item, a connection per call, no cache
   bare           bench/bare_server.py: Starlette returning the recorded tools/call response
 
-Figures are medians over the rounds. The last line is `vs_naive=<x> vs_bare=<y> p95_ms=<z>
-rps=<r>` (throughput ratios; p95 and rps of the generated server). The load generator shares the
-machine with the servers.
+Figures are medians over the rounds. Then bench/layers.py splits one cached call's CPU into the
+layers it passes (HTTP entry, server middleware, SDK dispatch, tool manager, the tool). The last
+line is `vs_naive=<x> vs_bare=<y> p95_ms=<z> rps=<r>` (throughput ratios; p95 and rps of the
+generated server). The load generator shares the machine with the servers.
 """
 
 from __future__ import annotations
@@ -257,6 +259,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     if name == "generated" and round_ == 1:
                         record_response(running.url, recorded)
                     runs[name].append(measure(load, running, name, args))
+        print("in-process layers ...", flush=True)
+        split = [str(BENCH / "layers.py"), "--package", PACKAGE, "--response", str(recorded)]
+        layers = subprocess.run(
+            [str(python), *split], env=env, cwd=PROJECT, check=True, capture_output=True, text=True
+        ).stdout
     finally:
         subprocess.run([*seed, "--drop"], check=False)
 
@@ -270,6 +277,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"(medians of {args.rounds} interleaved rounds; hot-read scenario, {args.users} "
           f"closed-loop users, {args.seconds:g} s per run, {args.workers} worker(s) per server, "
           f"{args.harness} on the same {os.cpu_count()}-core machine)")  # fmt: skip
+    print()
+    print(layers, end="")
     gen, sdk = results["generated"], results["generated-sdk"]
     print(f"fast path: rps x{ratio(gen.rps, sdk.rps):.2f}, server CPU per call "
           f"x{ratio(gen.cpu_us, sdk.cpu_us):.2f} (generated vs generated-sdk)")  # fmt: skip

@@ -261,8 +261,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     runs[name].append(measure(load, running, name, args))
         print("in-process layers ...", flush=True)
         split = [str(BENCH / "layers.py"), "--package", PACKAGE, "--response", str(recorded)]
+        # Its table is printed with the others below; its errors go straight to the terminal.
         layers = subprocess.run(
-            [str(python), *split], env=env, cwd=PROJECT, check=True, capture_output=True, text=True
+            [str(python), *split],
+            env=env,
+            cwd=PROJECT,
+            stdout=subprocess.PIPE,
+            text=True,
+            check=True,
         ).stdout
     finally:
         subprocess.run([*seed, "--drop"], check=False)

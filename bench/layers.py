@@ -38,7 +38,7 @@ BLOCKS = 7
 
 
 async def per_call_us(call: Callable[[], Awaitable[Any]], calls: int) -> float:
-    """Best over the blocks of CPU time per call, after one unmeasured block."""
+    """Best over the blocks of CPU time per call, after `calls / 4` unmeasured calls."""
     for _ in range(calls // 4):
         await call()
     best = float("inf")
@@ -123,10 +123,10 @@ async def measure(package: str, calls: int) -> tuple[dict[str, float], list[str]
         fast = app_module._mcp_endpoint_holder(app.router.routes).app
         lowlevel, resources = fast.server, fast.lifespan_state
         exchange = importlib.import_module(f"{package}.fast_calls")._ExchangeContext
-        params = {"name": "get_item", "arguments": {"key": KEY}, "_meta": wrk_load.META}
+        params = wrk_load.get_item_params(KEY)
 
         async def dispatch() -> dict[str, Any]:
-            connection = Connection.from_envelope("2026-07-28", None, {})
+            connection = Connection.from_envelope(wrk_load.PROTOCOL_VERSION, None, {})
             dctx = exchange(
                 transport=TransportContext(
                     kind="streamable-http", can_send_request=False, headers={}

@@ -13,18 +13,20 @@ import json
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 MARKER = "bench-figures: "
 DRAWN_KEYS = 20_000  # the replayed sequence: long enough that its order does not matter
+PROTOCOL_VERSION = "2026-07-28"
 HEADERS = {
     "Content-Type": "application/json",
     "Accept": "application/json, text/event-stream",
-    "MCP-Protocol-Version": "2026-07-28",
+    "MCP-Protocol-Version": PROTOCOL_VERSION,
     "Mcp-Method": "tools/call",
     "Mcp-Name": "get_item",
 }
 META = {
-    "io.modelcontextprotocol/protocolVersion": "2026-07-28",
+    "io.modelcontextprotocol/protocolVersion": PROTOCOL_VERSION,
     "io.modelcontextprotocol/clientCapabilities": {},
 }
 
@@ -76,9 +78,14 @@ class Load:
     p99_ms: float
 
 
+def get_item_params(key: str) -> dict[str, Any]:
+    """The tools/call params of a 2026-07-28 `get_item` call, `_meta` envelope included."""
+    return {"name": "get_item", "arguments": {"key": key}, "_meta": META}
+
+
 def get_item_call(request_id: int, key: str) -> str:
     """The JSON body of a 2026-07-28 `get_item` call (send it with HEADERS)."""
-    params = {"name": "get_item", "arguments": {"key": key}, "_meta": META}
+    params = get_item_params(key)
     call = {"jsonrpc": "2.0", "id": request_id, "method": "tools/call", "params": params}
     return json.dumps(call, separators=(",", ":"))
 

@@ -41,7 +41,7 @@ def expected_files(answers: dict[str, str], package: str) -> tuple[set[str], set
         "tests/test_limits.py",
         "tests/test_shutdown.py",
         f"{pkg}/limits.py",
-        f"{pkg}/fast_calls.py",
+        f"{pkg}/call_executor.py",
         f"{pkg}/plain_counters.py",
         "tests/test_fast_path.py",
         "tests/test_plain_counters.py",

@@ -1,13 +1,16 @@
-"""Request limits in front of the MCP endpoint: body size and wall-clock time.
+"""Request limits in front of every route: body size and wall-clock time.
 
 A pure ASGI middleware (no per-request objects beyond a counter) so it costs next to nothing on
-the hot path. An oversized body is refused before it is buffered: by its Content-Length when the
+the hot path. The SDK has a body limit of its own (set to the same size in app.py), but only
+inside its entry and answered as plain text; this one also covers the tools/call executor and
+every other route, and answers a JSON-RPC error. The SDK has no request timeout at all. An oversized body is refused before it is buffered: by its Content-Length when the
 client sends one, else as soon as the streamed chunks pass the limit. A request that outlives the
 timeout is cancelled — its tool call included — and answered with a JSON-RPC error, so a stuck
 backend costs one slot for a bounded time instead of piling up.
 """
 
-import anyio
+import asyncio
+
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -54,7 +57,9 @@ class RequestLimits:
             await send(message)
 
         try:
-            with anyio.fail_after(self.timeout_s):
+            # asyncio's own timeout: uvicorn always runs an asyncio loop, and this is cheaper
+            # on every request than an anyio cancel scope.
+            async with asyncio.timeout(self.timeout_s):
                 await self.app(scope, limited_receive, tracking_send)
         except BodyTooLargeError:
             if not started:

@@ -12,6 +12,7 @@ import yaml
 from tests.expectations import expected_files, template_leftovers
 from tests.project_checks import invalid_config_files, make
 from tests.questions import combination_id, combinations
+from tests.sdk_boundary import sdk_boundary_violations
 from tests.template_repo import TemplateRepo, render
 
 COMBINATIONS = combinations()
@@ -41,6 +42,7 @@ def test_combination(
     assert sorted(p for p in absent if (project_dir / p).exists()) == []
     assert template_leftovers(project_dir) == []
     assert invalid_config_files(project_dir) == []
+    assert sdk_boundary_violations(project_dir) == []
 
     make(project_dir, "install")
     make(project_dir, "lint")

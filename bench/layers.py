@@ -4,12 +4,12 @@ Run with the rendered project's interpreter and the bench's environment (databas
 namespace of the seeded bench database):
     layers.py --package my_mcp_server --response recorded-response.json
 
-Every layer is called directly, one call in flight, with no HTTP server and no load generator, on
-`get_item` of a key the warm-up put in L1: the generated ASGI app (fast path on, then off), the
-SDK's `serve_one` as the fast path calls it (with and without the server middleware),
-`MCPServer.call_tool`, and the tool's own read; beside them bench/bare_server.py's app answering
-the same call. Each figure is the best of 7 blocks of calls (process CPU time per call); what a
-layer adds is its figure minus that of the layer inside it.
+Every layer is called directly, one call in flight, each call in a task of its own (as uvicorn
+runs each request), with no HTTP server and no load generator, on `get_item` of a key the
+warm-up put in L1: the generated ASGI app (executor on, then off), the tools/call executor alone
+(the app's `/mcp` route), `MCPServer.call_tool`, and the tool's own read; beside them
+bench/bare_server.py's app answering the same call. Each figure is the best of 7 blocks of calls
+(process CPU time per call); what a layer adds is its figure minus that of the layer inside it.
 """
 
 from __future__ import annotations
@@ -27,25 +27,27 @@ from typing import Any
 
 import bare_server
 import wrk_load
-from mcp.server.connection import Connection
 from mcp.server.mcpserver import Context
-from mcp.server.runner import serve_one
-from mcp.shared.message import ServerMessageMetadata
-from mcp.shared.transport_context import TransportContext
+from starlette.routing import Route
 
 KEY = "item-000001"  # the Zipf head: always in L1 after the warm-up
 BLOCKS = 7
 
 
 async def per_call_us(call: Callable[[], Awaitable[Any]], calls: int) -> float:
-    """Best over the blocks of CPU time per call, after `calls / 4` unmeasured calls."""
+    """Best over the blocks of CPU time per call, after `calls / 4` unmeasured calls.
+
+    Every call runs in a task of its own, as uvicorn runs every request: what a fresh task costs
+    (anyio's per-task state, context copies) is part of the figure.
+    """
+    loop = asyncio.get_running_loop()
     for _ in range(calls // 4):
-        await call()
+        await loop.create_task(call())
     best = float("inf")
     for _ in range(BLOCKS):
         started = time.process_time()
         for _ in range(calls):
-            await call()
+            await loop.create_task(call())
         best = min(best, (time.process_time() - started) / calls * 1e6)
     return best
 
@@ -105,13 +107,12 @@ async def measure(package: str, calls: int) -> tuple[dict[str, float], list[str]
     """CPU per call of every layer, and the names of the server middleware."""
     app_module = importlib.import_module(f"{package}.app")
     settings_type = importlib.import_module(f"{package}.settings").Settings
-    build_server = importlib.import_module(f"{package}.server").build_server
     read_item = importlib.import_module(f"{package}.tools.items").read_item
 
     figures = {"bare": await per_call_us(asgi_call(bare_server.create_app()), calls)}
     off = settings_type(fast_path=False)
     async with running(app_module.create_app(off)) as app:
-        figures["app, fast path off"] = await per_call_us(asgi_call(app), calls)
+        figures["app, executor off"] = await per_call_us(asgi_call(app), calls)
     async with running(app_module.create_app(settings_type())) as app:
         call = asgi_call(app)
         answer = await call()
@@ -119,40 +120,14 @@ async def measure(package: str, calls: int) -> tuple[dict[str, float], list[str]
             raise SystemExit(f"layers: get_item({KEY!r}) failed: {answer!r}")
         figures["app"] = await per_call_us(call, calls)
 
-        # The objects the fast path hands to the SDK: the lowlevel server and the open resources.
-        fast = app_module._mcp_endpoint_holder(app.router.routes).app
-        lowlevel, resources = fast.server, fast.lifespan_state
-        exchange = importlib.import_module(f"{package}.fast_calls")._ExchangeContext
-        params = wrk_load.get_item_params(KEY)
-
-        async def dispatch() -> dict[str, Any]:
-            connection = Connection.from_envelope(wrk_load.PROTOCOL_VERSION, None, {})
-            dctx = exchange(
-                transport=TransportContext(
-                    kind="streamable-http", can_send_request=False, headers={}
-                ),
-                request_id=1,
-                message_metadata=ServerMessageMetadata(request_context=None),
-            )
-            return await serve_one(
-                lowlevel, dctx, "tools/call", params, connection=connection,
-                lifespan_state=resources,
-            )  # fmt: skip
-
-        if (await dispatch()).get("isError") is not False:
-            raise SystemExit("layers: serve_one did not answer get_item")
-        figures["serve_one"] = await per_call_us(dispatch, calls)
-        middleware = list(lowlevel.middleware)
-        names = [type(m).__name__ for m in middleware]
-        lowlevel.middleware.clear()
-        try:
-            figures["serve_one, no middleware"] = await per_call_us(dispatch, calls)
-        finally:
-            lowlevel.middleware.extend(middleware)
+        # The app's /mcp route is the executor (the project has no auth in the bench).
+        executor = next(r.endpoint for r in app.routes if isinstance(r, Route) and r.path == "/mcp")
+        figures["executor"] = await per_call_us(asgi_call(executor), calls)
+        server, resources = executor.server, executor.lifespan_state
+        names = [type(m).__name__ for m in server.middleware]
 
         # The tool manager alone: the only part of the request context get_item reads is the
         # lifespan state (the open pools and caches).
-        server = build_server(resources)
         context = Context(
             request_context=SimpleNamespace(lifespan_context=resources), mcp_server=server
         )
@@ -167,15 +142,14 @@ async def measure(package: str, calls: int) -> tuple[dict[str, float], list[str]
 # (label, figure, the layer inside it or "" for none, what the layer adds); the last two rows
 # are references, not layers of the call.
 ROWS = [
-    ("the app (fast path on)", "app", "serve_one",
-     "HTTP entry: Starlette, request limits, fast-path checks, JSON framing"),
-    ("serve_one", "serve_one", "serve_one, no middleware", "server middleware: {middleware}"),
-    ("serve_one, no middleware", "serve_one, no middleware", "call_tool",
-     "SDK dispatch: Connection, runner, context, surface validation, result sieve, serverInfo"),
+    ("the app (executor on)", "app", "executor",
+     "HTTP entry: Starlette routing, request limits (body, timeout)"),
+    ("the tools/call executor", "executor", "call_tool",
+     "checks, per-request context, server middleware ({middleware}), result sieve, JSON"),
     ("MCPServer.call_tool", "call_tool", "tool",
      "tool manager: argument model, result conversion (+ indented text copy)"),
     ("the tool (read_item, L1 hit)", "tool", "", "the generated code's own work"),
-    ("app, fast path off", "app, fast path off", None, "every request through the SDK's entry"),
+    ("app, executor off", "app, executor off", None, "every request through the SDK's entry"),
     ("bare Starlette app", "bare", None, "bench/bare_server.py: the same answer, no MCP"),
 ]  # fmt: skip
 
@@ -186,11 +160,11 @@ def report(figures: dict[str, float], middleware: list[str]) -> list[str]:
         adds = "" if inner is None else f"{figures[key] - figures.get(inner, 0):.1f}"
         what = what.format(middleware=", ".join(middleware))
         lines.append(f"{label:<32} {figures[key]:>8.1f} {adds:>6}  {what}")
-    sdk_share = (figures["serve_one"] - figures["tool"]) / figures["app"]
-    over_bare = figures["app"] / figures["bare"]
+    sdk_share = (figures["call_tool"] - figures["tool"]) / figures["app"]
     lines.append(
-        f"(best of {BLOCKS} blocks; serve_one minus the tool, server middleware included, is "
-        f"{sdk_share:.0%} of the fast-path call; the app over bare: x{over_bare:.1f})"
+        f"(best of {BLOCKS} blocks; the SDK's tool manager is {sdk_share:.0%} of the call; "
+        f"the app over bare: x{figures['app'] / figures['bare']:.1f}; executor off over on: "
+        f"x{figures['app, executor off'] / figures['app']:.1f})"
     )
     return lines
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import yaml
@@ -33,9 +34,11 @@ def project_env() -> dict[str, str]:
     return env
 
 
-def make(project: Path, target: str) -> None:
+def run(project: Path, *command: str) -> float:
+    """Run `command` in the project as its developer would; the seconds it took."""
+    started = time.monotonic()
     result = subprocess.run(
-        ["make", target],
+        command,
         cwd=project,
         env=project_env(),
         capture_output=True,
@@ -46,8 +49,9 @@ def make(project: Path, target: str) -> None:
     if result.returncode != 0:
         output = (result.stdout + result.stderr)[-6000:]
         raise AssertionError(
-            f"`make {target}` failed in {project} ({result.returncode}):\n{output}"
+            f"`{' '.join(command)}` failed in {project} ({result.returncode}):\n{output}"
         )
+    return time.monotonic() - started
 
 
 def invalid_config_files(root: Path) -> list[str]:

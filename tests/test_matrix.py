@@ -1,10 +1,12 @@
 """Every combination of the choice questions: render, inspect, lint, and test it like a user.
 
 Every combination renders, has its files and config files checked, installs, lints (ruff, ruff
-format, mypy --strict) and runs tests/test_deploy.py when it has deployment files. The rest of the
-generated suite runs once per distinct source tree (tests/source_tree.py): the first combination
-of a run to reach it with a given hash claims it and runs the whole `make test`; the others with
-that hash (they differ only in the deployment answer) run only their deployment tests.
+format, mypy --strict), runs its README's quick start as written (tests/readme_runner.py: make
+install, make db-create, make run and a client call) and runs tests/test_deploy.py when it has
+deployment files. The rest of the generated suite runs once per distinct source tree
+(tests/source_tree.py): the first combination of a run to reach a hash claims it and runs the
+README's `make test` line (the whole suite); the others with that hash (they differ only in the
+deployment answer) leave that line out and run only their deployment tests.
 """
 
 from __future__ import annotations
@@ -20,8 +22,9 @@ import pytest
 import yaml
 
 from tests.expectations import expected_files, template_leftovers
-from tests.project_checks import invalid_config_files, run
+from tests.project_checks import invalid_config_files, run, service_settings
 from tests.questions import combination_id, combinations, questions
+from tests.readme_runner import run_readme
 from tests.source_tree import suite_tree_hash
 from tests.template_repo import TemplateRepo, render
 
@@ -88,12 +91,23 @@ def test_combination(
 
     steps["install"] = run(project_dir, "make", "install")
     steps["lint"] = run(project_dir, "make", "lint")
+    # The README's quick start as written (make install, make db-create, make test, make run, a
+    # client call); its `make test` line only where this source tree's suite has not run yet.
     only_one = request.config.getoption("--combination") is not None
-    if only_one or claim_full_suite(suite_claims, tree_hash, answers):
-        record_property("full_suite", True)
-        steps["suite"] = run(project_dir, "make", "test")
-    elif (project_dir / "tests" / "test_deploy.py").exists():
+    full_suite = only_one or claim_full_suite(suite_claims, tree_hash, answers)
+    record_property("full_suite", full_suite)
+    started = time.monotonic()
+    with service_settings(answers, IDENTITY["package_name"]) as env:
+        ran = run_readme(
+            project_dir / "README.md",
+            project_dir,
+            env,
+            skip_line=lambda line: not full_suite and line.split()[:2] == ["make", "test"],
+        )
+    steps["readme" + ("+suite" if full_suite else "")] = time.monotonic() - started
+    if not full_suite and (project_dir / "tests" / "test_deploy.py").exists():
         steps["deploy-tests"] = run(project_dir, "uv", "run", "pytest", "tests/test_deploy.py")
+    assert any("make run" in r for r in ran), ran
     figures = " ".join(f"{step}={seconds:.1f}s" for step, seconds in steps.items())
     record_property("steps", f"tree={tree_hash} {figures}")
     print(f"{combination_id(answers)}: tree={tree_hash} {figures}")

@@ -21,6 +21,7 @@ from typing import Any
 
 from my_mcp_server.cache import TieredCache
 from my_mcp_server.db import Database
+from my_mcp_server.preflight import check_services
 from my_mcp_server.settings import Settings
 
 from loadtest.scenarios import ZipfKeys
@@ -60,6 +61,8 @@ async def measure(settings: Settings, concurrency: int, seconds: float) -> tuple
 
 async def main(concurrency: int, seconds: float) -> None:
     base = Settings(sqlite_path=str(Path(tempfile.mkdtemp(prefix="bench-cache-")) / "b.sqlite3"))
+    # The project's database (created when missing), Redis: one line and exit 1 if unreachable.
+    await check_services(base, create_database=True)
     async with Database(base) as db:
         await db.seed(KEYS)
     rows = []

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from my_mcp_server.db import Database
+from my_mcp_server.preflight import check_services
 from my_mcp_server.settings import Settings
 
 KEYS = 1_000
@@ -46,6 +47,8 @@ async def measure(settings: Settings, concurrency: int, seconds: float) -> tuple
 async def main(concurrency: int, seconds: float) -> None:
     workdir = tempfile.mkdtemp(prefix="bench-db-")
     base = Settings(sqlite_path=str(Path(workdir) / "bench.sqlite3"))
+    # The project's database (created when missing), Redis: one line and exit 1 if unreachable.
+    await check_services(base, create_database=True)
     async with Database(base) as db:
         await db.seed(KEYS)
     # The pooled run may use as many connections as readers, so neither side is starved.

@@ -19,6 +19,7 @@ from typing import Any
 
 from my_mcp_server.cache import TieredCache
 from my_mcp_server.db import Database
+from my_mcp_server.preflight import check_services
 from my_mcp_server.settings import Settings
 
 from loadtest.scenarios import ZipfKeys
@@ -59,6 +60,8 @@ async def measure(settings: Settings, concurrency: int, seconds: float) -> tuple
 async def main(concurrency: int, seconds: float) -> None:
     base = Settings()
     base = base.model_copy(update={"cache_namespace": f"bench-{random.getrandbits(32):08x}"})
+    # The project's database (created when missing), Redis: one line and exit 1 if unreachable.
+    await check_services(base, create_database=True)
     async with Database(base) as db:
         await db.seed(KEYS)
     rows = []

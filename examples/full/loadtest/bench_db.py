@@ -14,6 +14,7 @@ import statistics
 import time
 
 from my_mcp_server.db import Database
+from my_mcp_server.preflight import check_services
 from my_mcp_server.settings import Settings
 
 KEYS = 1_000
@@ -43,6 +44,8 @@ async def measure(settings: Settings, concurrency: int, seconds: float) -> tuple
 
 async def main(concurrency: int, seconds: float) -> None:
     base = Settings()
+    # The project's database (created when missing), Redis: one line and exit 1 if unreachable.
+    await check_services(base, create_database=True)
     async with Database(base) as db:
         await db.seed(KEYS)
     # The pooled run may use as many connections as readers, so neither side is starved.

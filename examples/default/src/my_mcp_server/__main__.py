@@ -3,13 +3,16 @@
 import argparse
 import asyncio
 import os
+import sys
 from collections.abc import Sequence
 
 import uvicorn
 from pydantic import ValidationError
 
 from my_mcp_server import DESCRIPTION
+from my_mcp_server.preflight import check_services
 from my_mcp_server.settings import Settings
+from my_mcp_server.startup_line import startup_line
 
 ENV_PREFIX = "MY_MCP_SERVER_"
 
@@ -89,6 +92,8 @@ def serve_stdio(settings: Settings) -> None:
 async def migrate(settings: Settings) -> None:
     from my_mcp_server.db import Database
 
+    await check_services(settings, create_database=True)
+
     async with Database(settings.model_copy(update={"db_migrate_on_start": False})) as db:
         applied = await db.migrate()
     print(f"applied: {', '.join(applied)}" if applied else "schema up to date")
@@ -96,6 +101,8 @@ async def migrate(settings: Settings) -> None:
 
 async def seed(settings: Settings, items: int) -> None:
     from my_mcp_server.db import Database
+
+    await check_services(settings)
 
     async with Database(settings) as db:
         await db.seed(items)
@@ -110,6 +117,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             if value is not None:
                 os.environ[ENV_PREFIX + name.upper()] = str(value)
         settings = _settings()
+        asyncio.run(check_services(settings))
+        # stderr: on stdio, stdout carries the protocol.
+        print(startup_line(settings, args.transport), file=sys.stderr, flush=True)
         if args.transport == "stdio":
             serve_stdio(settings)
         else:

@@ -1,15 +1,18 @@
-"""Command line: `serve [--transport http|stdio]`, `healthcheck`, `migrate`, `seed`."""
+"""Command line: `serve [--transport http|stdio]`, `healthcheck`, `migrate`, `seed`, `db-create`."""
 
 import argparse
 import asyncio
 import os
+import sys
 from collections.abc import Sequence
 
 import uvicorn
 from pydantic import ValidationError
 
 from my_mcp_server import DESCRIPTION
+from my_mcp_server.preflight import check_services
 from my_mcp_server.settings import Settings
+from my_mcp_server.startup_line import startup_line
 
 ENV_PREFIX = "MY_MCP_SERVER_"
 
@@ -31,6 +34,9 @@ def _parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="apply pending schema migrations")
     seed = commands.add_parser("seed", help="write example items item-000001... (load tests)")
     seed.add_argument("--items", type=int, default=10_000)
+    commands.add_parser(
+        "db-create", help="create the database named in DATABASE_URL (via the `postgres` database)"
+    )
     return parser
 
 
@@ -89,6 +95,8 @@ def serve_stdio(settings: Settings) -> None:
 async def migrate(settings: Settings) -> None:
     from my_mcp_server.db import Database
 
+    await check_services(settings, create_database=True)
+
     async with Database(settings.model_copy(update={"db_migrate_on_start": False})) as db:
         applied = await db.migrate()
     print(f"applied: {', '.join(applied)}" if applied else "schema up to date")
@@ -97,9 +105,19 @@ async def migrate(settings: Settings) -> None:
 async def seed(settings: Settings, items: int) -> None:
     from my_mcp_server.db import Database
 
+    await check_services(settings)
+
     async with Database(settings) as db:
         await db.seed(items)
     print(f"seeded {items} items")
+
+
+def db_create(settings: Settings) -> None:
+    from my_mcp_server.preflight import create_database, database_name
+
+    name = database_name(settings.database_url.get_secret_value())
+    created = asyncio.run(create_database(settings))
+    print(f"created database {name!r}" if created else f"database {name!r} exists")
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -110,6 +128,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             if value is not None:
                 os.environ[ENV_PREFIX + name.upper()] = str(value)
         settings = _settings()
+        asyncio.run(check_services(settings))
+        # stderr: on stdio, stdout carries the protocol.
+        print(startup_line(settings, args.transport), file=sys.stderr, flush=True)
         if args.transport == "stdio":
             serve_stdio(settings)
         else:
@@ -120,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         asyncio.run(migrate(_settings()))
     elif args.command == "seed":
         asyncio.run(seed(_settings(), args.items))
+    elif args.command == "db-create":
+        db_create(_settings())
 
 
 if __name__ == "__main__":

@@ -13,13 +13,17 @@ from tests.conftest import ENV_PREFIX, PACKAGE
 from loadtest.run import free_port
 
 
-def cli(env: dict[str, str], *args: str, timeout_s: float = 60) -> subprocess.CompletedProcess[str]:
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return run_module(env, PACKAGE, *args)
+
+
+def run_module(env: dict[str, str], module: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", PACKAGE, *args],
+        [sys.executable, "-m", module, *args],
         env=env,
         capture_output=True,
         text=True,
-        timeout=timeout_s,
+        timeout=120,
         check=False,
     )
 

@@ -17,13 +17,17 @@ from tests.services import drop_database
 from loadtest.run import free_port
 
 
-def cli(env: dict[str, str], *args: str, timeout_s: float = 60) -> subprocess.CompletedProcess[str]:
+def cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return run_module(env, PACKAGE, *args)
+
+
+def run_module(env: dict[str, str], module: str, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", PACKAGE, *args],
+        [sys.executable, "-m", module, *args],
         env=env,
         capture_output=True,
         text=True,
-        timeout=timeout_s,
+        timeout=120,
         check=False,
     )
 
@@ -89,6 +93,15 @@ def with_database_url(server_env: dict[str, str], url: str) -> dict[str, str]:
 def test_unreachable_database_stops_serve_with_one_line(server_env: dict[str, str]) -> None:
     env = with_database_url(server_env, f"postgresql://postgres@127.0.0.1:{free_port()}/x")
     assert_one_line(cli(env, "serve", "--port", str(free_port())), "DATABASE_URL", "no PostgreSQL")
+
+
+def test_unreachable_database_stops_the_load_test_with_one_line(
+    server_env: dict[str, str],
+) -> None:
+    env = with_database_url(server_env, f"postgresql://postgres@127.0.0.1:{free_port()}/x")
+    url = f"http://127.0.0.1:{free_port()}"
+    done = run_module(env, "loadtest.run", "--duration", "1s", "--host", url)
+    assert_one_line(done, "DATABASE_URL", "no PostgreSQL")
 
 
 def test_missing_database_stops_serve_and_seed_with_make_db_create(

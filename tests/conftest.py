@@ -47,6 +47,7 @@ _STARTED = time.monotonic()
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """One line: how many combinations passed, how many ran the full suite, the wall time."""
     passed = total = full = 0
+    step_times: dict[str, list[float]] = {}
     for outcome in ("passed", "failed"):
         for report in terminalreporter.stats.get(outcome, []):
             props = dict(report.user_properties)
@@ -55,6 +56,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
             total += 1
             passed += outcome == "passed"
             full += bool(props.get("full_suite"))
+            for step, seconds in props.get("steps", {}).items():
+                step_times.setdefault(step, []).append(seconds)
+    if step_times:
+        terminalreporter.write_line(
+            "matrix steps (mean s, count): "
+            + ", ".join(
+                f"{step} {sum(times) / len(times):.1f} ({len(times)})"
+                for step, times in step_times.items()
+            )
+        )
     if total:
         terminalreporter.write_line(
             f"matrix: {passed}/{total} combinations passed, {full} full suites "

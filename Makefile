@@ -1,8 +1,11 @@
 # mcp-perf-template: the template's own tasks. `make help` lists them.
 .DEFAULT_GOAL := help
 UV ?= uv
-# Matrix parallelism: each combination runs its own uv sync, ruff, mypy and test suite.
+# Matrix parallelism (pytest-xdist workers). Each combination renders, installs and lints; the
+# generated suite runs once per distinct source tree (tests/source_tree.py).
 JOBS ?= 2
+# `make test-one DATA="database=postgresql cache=redis"`: unspecified answers take their defaults.
+DATA ?=
 
 .PHONY: help
 help: ## list the targets
@@ -13,8 +16,12 @@ install: ## the template's dev environment (.venv)
 	$(UV) sync
 
 .PHONY: test
-test: lint ## lint, then every test: questions, every combination (render, lint, its own suite), updates
+test: lint ## lint, then every test: questions, every combination (render, lint, suite per source tree), updates
 	$(UV) run pytest -n $(JOBS)
+
+.PHONY: test-one
+test-one: ## one combination, DATA="database=postgresql cache=redis": render, lint, full suite, deploy tests
+	$(UV) run pytest -p no:cacheprovider tests/test_matrix.py::test_combination --combination "$(DATA)"
 
 .PHONY: test-fast
 test-fast: ## everything but the full matrix
@@ -24,6 +31,10 @@ test-fast: ## everything but the full matrix
 lint: ## ruff on the template's own Python
 	$(UV) run ruff check tests hooks bench
 	$(UV) run ruff format --check tests hooks bench
+
+.PHONY: examples
+examples: ## re-render examples/default and examples/full from the working tree (commit the result)
+	$(UV) run python -m tests.examples
 
 .PHONY: bench
 bench: ## render postgresql+redis; generated vs naive vs bare Starlette, same load; last line: ratios

@@ -1,4 +1,4 @@
-"""Fixtures and the matrix summary line for the template's own tests."""
+"""Fixtures, the `--combination` option and the matrix summary line for the template's tests."""
 
 from __future__ import annotations
 
@@ -10,10 +10,30 @@ import pytest
 from tests.template_repo import TemplateRepo, snapshot_working_tree
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--combination",
+        default=None,
+        help='run the matrix for one combination only, e.g. "database=postgresql cache=redis" '
+        "(unspecified answers take their defaults; its full suite always runs)",
+    )
+
+
 @pytest.fixture(scope="session")
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
     """The working tree (uncommitted edits included) as a tagged git repository."""
     return snapshot_working_tree(tmp_path_factory.mktemp("template") / "repo")
+
+
+@pytest.fixture(scope="session")
+def suite_claims(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Path:
+    """One folder all xdist workers of this run share: a file per source-tree hash whose full
+    suite a combination has taken on (pytest-xdist's documented way to share a temp folder)."""
+    base = tmp_path_factory.getbasetemp()
+    shared = base.parent if worker_id != "master" else base
+    claims = shared / "suite-claims"
+    claims.mkdir(exist_ok=True)
+    return claims
 
 
 @pytest.fixture
@@ -25,15 +45,29 @@ _STARTED = time.monotonic()
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """One line: how many combinations of the matrix passed, and the wall time."""
-    outcomes = {"passed": 0, "failed": 0}
-    for outcome in outcomes:
+    """One line: how many combinations passed, how many ran the full suite, the wall time."""
+    passed = total = full = 0
+    step_times: dict[str, list[float]] = {}
+    for outcome in ("passed", "failed"):
         for report in terminalreporter.stats.get(outcome, []):
-            if report.when == "call" and "matrix" in report.keywords:
-                outcomes[outcome] += 1
-    total = sum(outcomes.values())
+            props = dict(report.user_properties)
+            if report.when != "call" or "combination" not in props:
+                continue
+            total += 1
+            passed += outcome == "passed"
+            full += bool(props.get("full_suite"))
+            for step, seconds in props.get("steps", {}).items():
+                step_times.setdefault(step, []).append(seconds)
+    if step_times:
+        terminalreporter.write_line(
+            "matrix steps (mean s, count): "
+            + ", ".join(
+                f"{step} {sum(times) / len(times):.1f} ({len(times)})"
+                for step, times in step_times.items()
+            )
+        )
     if total:
         terminalreporter.write_line(
-            f"matrix: {outcomes['passed']}/{total} combinations passed "
+            f"matrix: {passed}/{total} combinations passed, {full} full suites "
             f"(wall time {time.monotonic() - _STARTED:.0f} s)"
         )

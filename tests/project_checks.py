@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -33,9 +37,11 @@ def project_env() -> dict[str, str]:
     return env
 
 
-def make(project: Path, target: str) -> None:
+def run(project: Path, *command: str) -> float:
+    """Run `command` in the project as its developer would; the seconds it took."""
+    started = time.monotonic()
     result = subprocess.run(
-        ["make", target],
+        command,
         cwd=project,
         env=project_env(),
         capture_output=True,
@@ -46,8 +52,34 @@ def make(project: Path, target: str) -> None:
     if result.returncode != 0:
         output = (result.stdout + result.stderr)[-6000:]
         raise AssertionError(
-            f"`make {target}` failed in {project} ({result.returncode}):\n{output}"
+            f"`{' '.join(command)}` failed in {project} ({result.returncode}):\n{output}"
         )
+    return time.monotonic() - started
+
+
+@contextmanager
+def service_settings(answers: dict[str, str], package: str) -> Iterator[dict[str, str]]:
+    """project_env() plus the settings a user would export for the README: the project's
+    database (a fresh name on TEST_POSTGRES_URL's server, dropped afterwards) and Redis."""
+    env = project_env()
+    prefix = package.upper() + "_"
+    database = None
+    if answers["database"] == "postgresql":
+        database = f"readme_{uuid.uuid4().hex[:12]}"
+        admin_url = env["TEST_POSTGRES_URL"]
+        env[prefix + "DATABASE_URL"] = admin_url.rsplit("/", 1)[0] + "/" + database
+    if answers["cache"] == "redis":
+        env[prefix + "REDIS_URL"] = env["TEST_REDIS_URL"]
+    try:
+        yield env
+    finally:
+        if database is not None:
+            subprocess.run(
+                ["psql", env["TEST_POSTGRES_URL"], "-qc", f"DROP DATABASE IF EXISTS {database}"],
+                capture_output=True,
+                timeout=60,
+                check=False,
+            )
 
 
 def invalid_config_files(root: Path) -> list[str]:

@@ -1,37 +1,84 @@
-"""Every combination of the choice questions: render, inspect, then lint and test it like a user."""
+"""Every combination of the choice questions: render, inspect, lint, and test it like a user.
+
+Every combination renders, has its files and config files checked, installs, lints (ruff, ruff
+format, mypy --strict), runs its README's quick start as written (tests/readme_runner.py: make
+install, make db-create, make run and a client call) and runs tests/test_deploy.py when it has
+deployment files. The rest of the generated suite runs once per distinct source tree
+(tests/source_tree.py): the first combination of a run to reach a hash claims it and runs the
+README's `make test` line (the whole suite); the others with that hash (they differ only in the
+deployment answer) leave that line out and run only their deployment tests.
+"""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import yaml
 
 from tests.expectations import expected_files, template_leftovers
-from tests.project_checks import invalid_config_files, make
-from tests.questions import combination_id, combinations
+from tests.project_checks import invalid_config_files, run, service_settings
+from tests.questions import combination_id, combinations, questions
+from tests.readme_runner import run_readme
 from tests.sdk_boundary import sdk_boundary_violations
+from tests.source_tree import suite_tree_hash
 from tests.template_repo import TemplateRepo, render
 
 COMBINATIONS = combinations()
 IDENTITY = {"project_name": "Matrix Probe", "package_name": "matrix_probe"}
 
 
-def test_matrix_is_the_full_product() -> None:
-    # 3 databases x 3 caches x 3 deployments x 2 auth modes, computed from copier.yml.
-    assert len(COMBINATIONS) == 3 * 3 * 3 * 2
-    assert len({combination_id(c) for c in COMBINATIONS}) == len(COMBINATIONS)
+def one_combination(spec: str) -> dict[str, str]:
+    """`"database=postgresql cache=redis"` -> a full combination, defaults for the rest."""
+    given = dict(item.split("=", 1) for item in spec.split())
+    names = list(COMBINATIONS[0])
+    unknown = sorted(set(given) - set(names))
+    assert not unknown, f"not choice questions: {unknown} (choose from {names})"
+    answers = {name: str(given.get(name, questions()[name]["default"])) for name in names}
+    assert answers in COMBINATIONS, f"not a valid combination: {answers}"
+    return answers
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if metafunc.function.__name__ != "test_combination":
+        return
+    spec = metafunc.config.getoption("--combination")
+    chosen = [one_combination(spec)] if spec is not None else COMBINATIONS
+    metafunc.parametrize("answers", chosen, ids=combination_id)
+
+
+def claim_full_suite(claims: Path, tree_hash: str, answers: dict[str, str]) -> bool:
+    """True for the first combination of this run (any xdist worker) to claim `tree_hash`."""
+    try:
+        fd = os.open(claims / tree_hash, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+    except FileExistsError:
+        return False
+    os.write(fd, combination_id(answers).encode())
+    os.close(fd)
+    return True
 
 
 @pytest.mark.matrix
-@pytest.mark.parametrize("answers", COMBINATIONS, ids=combination_id)
 def test_combination(
-    template_repo: TemplateRepo, project_dir: Path, answers: dict[str, str]
+    template_repo: TemplateRepo,
+    project_dir: Path,
+    suite_claims: Path,
+    answers: dict[str, str],
+    record_property: Callable[[str, object], None],
+    request: pytest.FixtureRequest,
 ) -> None:
+    record_property("combination", combination_id(answers))
     data = {**IDENTITY, **answers}
+    steps: dict[str, float] = {}
+    started = time.monotonic()
     render(template_repo.path, project_dir, template_repo.tag, data)
+    steps["render"] = time.monotonic() - started
+    tree_hash = suite_tree_hash(project_dir)
 
     recorded = yaml.safe_load((project_dir / ".copier-answers.yml").read_text())
     assert {k: recorded[k] for k in data} == data
@@ -44,9 +91,28 @@ def test_combination(
     assert invalid_config_files(project_dir) == []
     assert sdk_boundary_violations(project_dir) == []
 
-    make(project_dir, "install")
-    make(project_dir, "lint")
-    make(project_dir, "test")
+    steps["install"] = run(project_dir, "make", "install")
+    steps["lint"] = run(project_dir, "make", "lint")
+    # The README's quick start as written (make install, make db-create, make test, make run, a
+    # client call); its `make test` line only where this source tree's suite has not run yet.
+    only_one = request.config.getoption("--combination") is not None
+    full_suite = only_one or claim_full_suite(suite_claims, tree_hash, answers)
+    record_property("full_suite", full_suite)
+    started = time.monotonic()
+    with service_settings(answers, IDENTITY["package_name"]) as env:
+        ran = run_readme(
+            project_dir / "README.md",
+            project_dir,
+            env,
+            skip_line=lambda line: not full_suite and line.split()[:2] == ["make", "test"],
+        )
+    steps["readme+suite" if full_suite else "readme"] = time.monotonic() - started
+    if not full_suite and (project_dir / "tests" / "test_deploy.py").exists():
+        steps["deploy-tests"] = run(project_dir, "uv", "run", "pytest", "tests/test_deploy.py")
+    assert any("make run" in r for r in ran), ran
+    record_property("steps", steps)
+    figures = " ".join(f"{step}={seconds:.1f}s" for step, seconds in steps.items())
+    print(f"{combination_id(answers)}: tree={tree_hash} {figures}")
 
 
 @pytest.mark.parametrize("answers", [COMBINATIONS[0], COMBINATIONS[-1]], ids=combination_id)

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.questions import COPIER_YML, asked, assert_known, questions
+from tests.questions import COPIER_YML, asked, assert_known
 from tests.template_repo import TemplateRepo
 from tests.template_repo import render as render_project
 
@@ -108,11 +108,3 @@ def test_sizing_follows_the_sla(
     assert default("db_acquire_timeout_s") == pytest.approx(acquire_s)
     assert default("request_timeout_s") == pytest.approx(request_s)
     assert default("sla_rps") == sla["sla_rps"]
-
-
-def test_computed_values_are_hidden() -> None:
-    computed = {k for k, v in questions().items() if v.get("when") is False}
-    assert computed, "sizing values are computed in copier.yml"
-    # Derived values only: SLA sizing, and the DNS-safe project name.
-    assert all(k.startswith("sizing_") or k == "project_slug" for k in computed)
-    assert not computed & set(asked())

@@ -1,0 +1,205 @@
+"""Shared fixtures: real services, a real server process, a real MCP client."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from functools import partial
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+import httpx
+import pytest
+from mcp import Client
+
+from loadtest.mcp_wire import request_headers, tools_call_body
+from loadtest.run import free_port
+from loadtest.scenarios import Call
+
+PACKAGE = "my_mcp_server"
+ENV_PREFIX = PACKAGE.upper() + "_"
+# Base URL -> each running server process (for signals and memory readings).
+SERVERS: dict[str, subprocess.Popen[bytes]] = {}
+Mode = Literal["auto", "legacy"]
+MODES: tuple[Mode, ...] = ("auto", "legacy")
+
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+START_ATTEMPTS = 3
+
+
+def environ_without_settings() -> dict[str, str]:
+    """This process's environment minus every setting of the server, so a test sets exactly
+    the ones it means."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(ENV_PREFIX)}
+
+
+def port_taken(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+        return False
+
+
+class Upstream(BaseHTTPRequestHandler):
+    """A local upstream for `fetch_upstream`: /status and /slow/<delay> answer, else 404."""
+
+    hits: ClassVar[dict[str, int]] = {}
+
+    def do_GET(self) -> None:
+        Upstream.hits[self.path] = Upstream.hits.get(self.path, 0) + 1
+        if self.path.startswith("/slow"):  # a slow backend: /slow/<seconds>, default 5
+            time.sleep(float(self.path.removeprefix("/slow").strip("/") or 5))
+        if self.path.startswith(("/status", "/slow")):
+            body = b'{"status": "green"}'
+            self.send_response(200)
+        else:
+            body = b"not found"
+            self.send_response(404)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):  # the caller gave up
+            self.wfile.write(body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="session")
+def upstream_url() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="session")
+def server_env(
+    tmp_path_factory: pytest.TempPathFactory,
+    upstream_url: str,
+) -> dict[str, str]:
+    """Environment for a server process isolated from every other test session."""
+    workdir = tmp_path_factory.mktemp("server")
+    env = environ_without_settings()
+    env.update(
+        {
+            ENV_PREFIX + "UPSTREAM_URL": upstream_url,
+            ENV_PREFIX + "LOG_LEVEL": "WARNING",
+            ENV_PREFIX + "SQLITE_PATH": str(workdir / "test.sqlite3"),
+        }
+    )
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "src")
+    return env
+
+
+def wait_until_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with code {proc.returncode} before becoming healthy")
+        try:
+            if httpx.get(base_url + "/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise TimeoutError(f"server at {base_url} not ready within {timeout_s} s")
+
+
+@contextmanager
+def running_server(env: dict[str, str], **overrides: str) -> Iterator[str]:
+    """A real server process (the same command `make run` uses) on a free port; yields its URL.
+
+    `overrides` are settings by field name, e.g. `running_server(env, request_timeout_s="0.5")`.
+    """
+    proc_env = env | {ENV_PREFIX + name.upper(): value for name, value in overrides.items()}
+    for attempt in range(1, START_ATTEMPTS + 1):
+        port = free_port()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", PACKAGE, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            env=proc_env,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            wait_until_healthy(url, proc)
+        except RuntimeError:  # it exited
+            # Another process took the port between free_port and the server's bind: try another.
+            if attempt < START_ATTEMPTS and port_taken(port):
+                continue
+            raise
+        except BaseException:
+            proc.kill()
+            proc.wait(timeout=30)
+            raise
+        break
+    try:
+        SERVERS[url] = proc
+        yield url
+    finally:
+        SERVERS.pop(url, None)
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def base_url(server_env: dict[str, str]) -> Iterator[str]:
+    """The session's server process."""
+    with running_server(server_env) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def mcp_url(base_url: str) -> str:
+    return base_url + "/mcp"
+
+
+Connect = Callable[[Mode], AbstractAsyncContextManager[Client]]
+
+
+@asynccontextmanager
+async def client_for(mcp_url: str, mode: Mode) -> AsyncIterator[Client]:
+    """The official MCP client on `mcp_url`: mode `auto` (2026-07-28) or `legacy`."""
+    async with Client(mcp_url, mode=mode) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def connect(mcp_url: str) -> Connect:
+    """Opens the official MCP client on the session's server."""
+    return partial(client_for, mcp_url)
+
+
+@pytest.fixture(scope="session")
+def auth_headers() -> dict[str, str]:
+    """Headers a raw HTTP request needs to reach /mcp."""
+    return {}
+
+
+async def call_tool(
+    http: httpx.AsyncClient, auth_headers: dict[str, str], tool: str, arguments: dict[str, Any]
+) -> dict[str, Any]:
+    """One raw 2026-07-28 tools/call (what the load test sends); returns the JSON-RPC result."""
+    response = await http.post(
+        "/mcp",
+        content=tools_call_body(1, Call(tool, arguments, tool)),
+        headers=request_headers(tool) | auth_headers,
+    )
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()["result"]
+    return result

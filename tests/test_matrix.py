@@ -16,11 +16,12 @@ from tests.template_repo import TemplateRepo, render
 
 COMBINATIONS = combinations()
 IDENTITY = {"project_name": "Matrix Probe", "package_name": "matrix_probe"}
+SLUG = "matrix-probe"  # copier.yml's project_slug for IDENTITY's project_name
 
 
 def test_matrix_is_the_full_product() -> None:
-    # 3 databases x 3 caches x 3 deployments x 2 auth modes, computed from copier.yml.
-    assert len(COMBINATIONS) == 3 * 3 * 3 * 2
+    # 3 databases x 3 caches x 4 deployments x 2 auth modes, computed from copier.yml.
+    assert len(COMBINATIONS) == 3 * 3 * 4 * 2
     assert len({combination_id(c) for c in COMBINATIONS}) == len(COMBINATIONS)
 
 
@@ -36,7 +37,7 @@ def test_combination(
     assert {k: recorded[k] for k in data} == data
     assert recorded["_commit"] == template_repo.tag
 
-    present, absent = expected_files(answers, IDENTITY["package_name"])
+    present, absent = expected_files(answers, IDENTITY["package_name"], SLUG)
     assert sorted(p for p in present if not (project_dir / p).exists()) == []
     assert sorted(p for p in absent if (project_dir / p).exists()) == []
     assert template_leftovers(project_dir) == []

@@ -39,9 +39,7 @@ HELM_ALWAYS = (
 )
 
 
-def expected_files(
-    answers: dict[str, str], package: str, slug: str
-) -> tuple[set[str], set[str]]:
+def expected_files(answers: dict[str, str], package: str, slug: str) -> tuple[set[str], set[str]]:
     """(paths that must exist, paths that must not) relative to the project root."""
     pkg = f"src/{package}"
     always = {

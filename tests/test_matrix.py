@@ -26,11 +26,12 @@ from tests.project_checks import invalid_config_files, run, service_settings
 from tests.questions import combination_id, combinations, questions
 from tests.readme_runner import run_readme
 from tests.sdk_boundary import sdk_boundary_violations
-from tests.source_tree import suite_tree_hash
+from tests.source_tree import DEPLOYMENT_TESTS, suite_tree_hash
 from tests.template_repo import TemplateRepo, render
 
 COMBINATIONS = combinations()
 IDENTITY = {"project_name": "Matrix Probe", "package_name": "matrix_probe"}
+SLUG = "matrix-probe"  # copier.yml's project_slug for IDENTITY's project_name
 
 
 def one_combination(spec: str) -> dict[str, str]:
@@ -84,7 +85,7 @@ def test_combination(
     assert {k: recorded[k] for k in data} == data
     assert recorded["_commit"] == template_repo.tag
 
-    present, absent = expected_files(answers, IDENTITY["package_name"])
+    present, absent = expected_files(answers, IDENTITY["package_name"], SLUG)
     assert sorted(p for p in present if not (project_dir / p).exists()) == []
     assert sorted(p for p in absent if (project_dir / p).exists()) == []
     assert template_leftovers(project_dir) == []
@@ -107,8 +108,9 @@ def test_combination(
             skip_line=lambda line: not full_suite and line.split()[:2] == ["make", "test"],
         )
     steps["readme+suite" if full_suite else "readme"] = time.monotonic() - started
-    if not full_suite and (project_dir / "tests" / "test_deploy.py").exists():
-        steps["deploy-tests"] = run(project_dir, "uv", "run", "pytest", "tests/test_deploy.py")
+    deploy_tests = [t for t in DEPLOYMENT_TESTS if (project_dir / t).exists()]
+    if not full_suite and deploy_tests:
+        steps["deploy-tests"] = run(project_dir, "uv", "run", "pytest", *deploy_tests)
     assert any("make run" in r for r in ran), ran
     record_property("steps", steps)
     figures = " ".join(f"{step}={seconds:.1f}s" for step, seconds in steps.items())

@@ -43,6 +43,10 @@ def expected_files(answers: dict[str, str], package: str) -> tuple[set[str], set
         f"{pkg}/limits.py",
         f"{pkg}/fast_calls.py",
         f"{pkg}/plain_counters.py",
+        f"{pkg}/runtime_metrics.py",
+        "loadtest/cpu_profile.py",
+        "loadtest/memory_profile.py",
+        "loadtest/profile_groups.py",
         "tests/test_fast_path.py",
         "tests/test_plain_counters.py",
         f"{pkg}/telemetry.py",
@@ -63,6 +67,7 @@ def expected_files(answers: dict[str, str], package: str) -> tuple[set[str], set
                 "McpLatencyBudgetBurnFast",
                 "McpLatencyBudgetBurnSlow",
                 "McpServerNotReady",
+                "McpEventLoopLagHigh",
             )
         ),
     }

@@ -47,6 +47,8 @@ def expected_files(answers: dict[str, str], package: str) -> tuple[set[str], set
         "loadtest/cpu_profile.py",
         "loadtest/memory_profile.py",
         "loadtest/profile_groups.py",
+        "tests/test_profile_groups.py",
+        "tests/test_profiling.py",
         "tests/test_fast_path.py",
         "tests/test_plain_counters.py",
         f"{pkg}/telemetry.py",

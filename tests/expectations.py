@@ -63,6 +63,12 @@ def expected_files(answers: dict[str, str], package: str, slug: str) -> tuple[se
         f"{pkg}/call_executor.py",
         f"{pkg}/tool_metrics.py",
         f"{pkg}/plain_counters.py",
+        f"{pkg}/runtime_metrics.py",
+        "loadtest/cpu_profile.py",
+        "loadtest/memory_profile.py",
+        "loadtest/profile_groups.py",
+        "tests/test_profile_groups.py",
+        "tests/test_profiling.py",
         "tests/test_fast_path.py",
         "tests/test_plain_counters.py",
         "tests/test_tool_metrics.py",
@@ -87,6 +93,7 @@ def expected_files(answers: dict[str, str], package: str, slug: str) -> tuple[se
                 "McpLatencyBudgetBurnFast",
                 "McpLatencyBudgetBurnSlow",
                 "McpServerNotReady",
+                "McpEventLoopLagHigh",
             )
         ),
     }

@@ -33,6 +33,8 @@ def expected_files(answers: dict[str, str], package: str) -> tuple[set[str], set
         "docs/performance.md",
         *(f"{pkg}/{m}.py" for m in ("__init__", "__main__", "app", "http_client", "resources")),
         *(f"{pkg}/{m}.py" for m in ("server", "settings")),
+        *(f"{pkg}/{m}.py" for m in ("errors", "prompts", "completions", "worker_stamp")),
+        "tests/test_protocol.py",
         *(f"{pkg}/tools/{m}.py" for m in ("__init__", "info", "upstream")),
         "tests/conftest.py",
         "tests/test_mcp_http.py",
@@ -67,14 +69,17 @@ def expected_files(answers: dict[str, str], package: str) -> tuple[set[str], set
         ),
     }
     k8s = answers["deployment"] == "kubernetes"
-    has_secrets = (
-        answers["database"] == "postgresql"
+    has_secrets = (  # request_state_keys wherever there is a multi-round tool (a database)
+        answers["database"] != "none"
         or answers["cache"] == "redis"
         or answers["auth"] == "bearer"
     )
     switched = {
         f"{pkg}/db.py": answers["database"] != "none",
         f"{pkg}/tools/items.py": answers["database"] != "none",
+        f"{pkg}/tools/delete.py": answers["database"] != "none",
+        f"{pkg}/request_state.py": answers["database"] != "none",
+        "tests/test_multi_round.py": answers["database"] != "none",
         "tests/test_items.py": answers["database"] != "none",
         f"{pkg}/pool_metrics.py": answers["database"] != "none",
         f"{pkg}/migrations/0001_items.sql": answers["database"] != "none",

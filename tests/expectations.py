@@ -69,10 +69,9 @@ def expected_files(answers: dict[str, str], package: str) -> tuple[set[str], set
         ),
     }
     k8s = answers["deployment"] == "kubernetes"
-    has_secrets = (  # request_state_keys wherever there is a multi-round tool (a database)
-        answers["database"] != "none"
-        or answers["cache"] == "redis"
-        or answers["auth"] == "bearer"
+    # request_state_keys wherever there is a multi-round tool (a database)
+    has_secrets = (
+        answers["database"] != "none" or answers["cache"] == "redis" or answers["auth"] == "bearer"
     )
     switched = {
         f"{pkg}/db.py": answers["database"] != "none",

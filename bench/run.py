@@ -24,6 +24,7 @@ import argparse
 import csv
 import json
 import os
+import secrets
 import shutil
 import socket
 import statistics
@@ -231,6 +232,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         ENV_PREFIX + "DATABASE_URL": database_url,
         ENV_PREFIX + "REDIS_URL": redis_url,
         ENV_PREFIX + "CACHE_NAMESPACE": database,
+        # Several workers need one key for multi-round calls' requestState (request_state.py).
+        ENV_PREFIX + "REQUEST_STATE_KEYS": secrets.token_hex(32),
     }
     workers = ["--workers", str(args.workers)]
     generated = [str(python), "-m", PACKAGE, "serve", *workers]

@@ -52,6 +52,8 @@ def expected_files(answers: dict[str, str], package: str, slug: str) -> tuple[se
         "docs/performance.md",
         *(f"{pkg}/{m}.py" for m in ("__init__", "__main__", "app", "http_client", "resources")),
         *(f"{pkg}/{m}.py" for m in ("server", "settings")),
+        *(f"{pkg}/{m}.py" for m in ("errors", "prompts", "completions", "worker_stamp")),
+        "tests/test_protocol.py",
         *(f"{pkg}/tools/{m}.py" for m in ("__init__", "info", "upstream")),
         "tests/conftest.py",
         "tests/test_mcp_http.py",
@@ -100,14 +102,16 @@ def expected_files(answers: dict[str, str], package: str, slug: str) -> tuple[se
     k8s = answers["deployment"] == "kubernetes"
     helm = answers["deployment"] == "helm"
     chart = f"deploy/helm/{slug}"
+    # request_state_keys wherever there is a multi-round tool (a database)
     has_secrets = (
-        answers["database"] == "postgresql"
-        or answers["cache"] == "redis"
-        or answers["auth"] == "bearer"
+        answers["database"] != "none" or answers["cache"] == "redis" or answers["auth"] == "bearer"
     )
     switched = {
         f"{pkg}/db.py": answers["database"] != "none",
         f"{pkg}/tools/items.py": answers["database"] != "none",
+        f"{pkg}/tools/delete.py": answers["database"] != "none",
+        f"{pkg}/request_state.py": answers["database"] != "none",
+        "tests/test_multi_round.py": answers["database"] != "none",
         "tests/test_items.py": answers["database"] != "none",
         f"{pkg}/pool_metrics.py": answers["database"] != "none",
         f"{pkg}/migrations/0001_items.sql": answers["database"] != "none",

@@ -86,6 +86,16 @@ def expected_files(answers: dict[str, str], package: str) -> tuple[set[str], set
         "loadtest/bench_cache.py": answers["cache"] != "none",
         f"{pkg}/auth.py": answers["auth"] == "bearer",
         "tests/test_auth.py": answers["auth"] == "bearer",
+        **{
+            path: answers["auth"] == "oauth"
+            for path in (
+                *(f"{pkg}/{m}.py" for m in ("oauth", "caller", "audit", "rate_limit", "call_guard")),
+                "tests/issuer.py",
+                "tests/test_oauth.py",
+                "docs/auth.md",
+                "docs/runbooks/McpCallersRateLimited.md",
+            )
+        },
         "docs/runbooks/McpDbPoolWaiters.md": answers["database"] != "none",
         "docs/runbooks/McpCacheHitRatioCollapse.md": answers["cache"] != "none",
         "docs/runbooks/McpRedisBreakerOpen.md": answers["cache"] == "redis",

@@ -19,8 +19,8 @@ IDENTITY = {"project_name": "Matrix Probe", "package_name": "matrix_probe"}
 
 
 def test_matrix_is_the_full_product() -> None:
-    # 3 databases x 3 caches x 3 deployments x 2 auth modes, computed from copier.yml.
-    assert len(COMBINATIONS) == 3 * 3 * 3 * 2
+    # 3 databases x 3 caches x 3 deployments x 3 auth modes, computed from copier.yml.
+    assert len(COMBINATIONS) == 3 * 3 * 3 * 3
     assert len({combination_id(c) for c in COMBINATIONS}) == len(COMBINATIONS)
 
 

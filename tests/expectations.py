@@ -89,7 +89,8 @@ def expected_files(answers: dict[str, str], package: str) -> tuple[set[str], set
         **{
             path: answers["auth"] == "oauth"
             for path in (
-                *(f"{pkg}/{m}.py" for m in ("oauth", "caller", "audit", "rate_limit", "call_guard")),
+                *(f"{pkg}/{m}.py" for m in ("oauth", "caller", "audit", "rate_limit")),
+                f"{pkg}/call_guard.py",
                 "tests/issuer.py",
                 "tests/test_oauth.py",
                 "docs/auth.md",

@@ -123,6 +123,17 @@ def expected_files(answers: dict[str, str], package: str, slug: str) -> tuple[se
         "loadtest/bench_cache.py": answers["cache"] != "none",
         f"{pkg}/auth.py": answers["auth"] == "bearer",
         "tests/test_auth.py": answers["auth"] == "bearer",
+        **{
+            path: answers["auth"] == "oauth"
+            for path in (
+                *(f"{pkg}/{m}.py" for m in ("oauth", "caller", "audit", "rate_limit")),
+                f"{pkg}/call_guard.py",
+                "tests/issuer.py",
+                "tests/test_oauth.py",
+                "docs/auth.md",
+                "docs/runbooks/McpCallersRateLimited.md",
+            )
+        },
         "docs/runbooks/McpDbPoolWaiters.md": answers["database"] != "none",
         "docs/runbooks/McpCacheHitRatioCollapse.md": answers["cache"] != "none",
         "docs/runbooks/McpRedisBreakerOpen.md": answers["cache"] == "redis",

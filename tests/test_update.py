@@ -174,6 +174,17 @@ def test_changed_answers_move_every_derived_value_together(releases: Path, tmp_p
     assert {k: recorded[k] for k in new_answers} == new_answers
 
 
+@pytest.mark.parametrize("auth", ["bearer", "oauth"])
+def test_update_keeps_the_auth_answer(releases: Path, tmp_path: Path, auth: str) -> None:
+    """`auth` gained `oauth`: a project keeps the flavour it chose, and only its files."""
+    project = _committed_project(releases, tmp_path / "project", auth=auth)
+    _update(project, NEXT)
+    assert yaml.safe_load((project / ".copier-answers.yml").read_text())["auth"] == auth
+    assert (project / PKG / "auth.py").exists() == (auth == "bearer")
+    assert (project / PKG / "oauth.py").exists() == (auth == "oauth")
+    assert _conflicted(project) == []
+
+
 @pytest.mark.parametrize(
     ("answers", "question"),
     [({"sla_p99_ms": 10}, "sla_p99_ms"), ({"sla_error_rate": 2}, "sla_error_rate")],

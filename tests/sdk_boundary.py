@@ -19,7 +19,10 @@ OWN = ("self", "cls")
 # Attributes of other libraries' objects that their own APIs tell you to set.
 SETTABLE = {
     "row_factory",  # sqlite3 / aiosqlite: how rows come back
+    "propagate",  # logging.Logger: whether records reach the parent's handlers
 }
+# Public methods that start with an underscore: namedtuple's (urllib's SplitResult is one).
+NAMEDTUPLE_API = {"_replace", "_asdict", "_fields", "_make"}
 
 
 def _private(name: str) -> bool:
@@ -58,7 +61,12 @@ def reach_violations(tree: ast.AST) -> list[tuple[int, str]]:
         reads_own = isinstance(node, ast.Attribute) and (
             isinstance(node.value, ast.Name) and node.value.id in OWN
         )
-        if isinstance(node, ast.Attribute) and _private(node.attr) and not reads_own:
+        if (
+            isinstance(node, ast.Attribute)
+            and _private(node.attr)
+            and node.attr not in NAMEDTUPLE_API
+            and not reads_own
+        ):
             found.append((node.lineno, f"reaches private attribute {ast.unparse(node)}"))
         targets: list[ast.expr] = []
         if isinstance(node, ast.Assign):

@@ -28,6 +28,8 @@ FINE = [
     "class A:\n    def f(self):\n        self._x = 1\n        return self._x",
     "from collections import namedtuple",
     "x = obj.__class__",
+    "url = urlsplit(u)._replace(path='/x')",
+    "logger.propagate = False",
 ]
 
 

@@ -4,9 +4,10 @@ Every combination renders, has its files and config files checked, installs, lin
 format, mypy --strict), runs its README's quick start as written (tests/readme_runner.py: make
 install, make db-create, make run and a client call) and runs its deployment tests
 (tests/test_deploy.py, tests/test_helm_chart.py) when it has deployment files. The rest of the
-generated suite runs once per distinct source tree (tests/source_tree.py): the first combination of a run to reach a hash claims it and runs the
-README's `make test` line (the whole suite); the others with that hash (they differ only in the
-deployment answer) leave that line out and run only their deployment tests.
+generated suite runs once per distinct source tree (tests/source_tree.py): the first combination
+of a run to reach a hash claims it and runs the README's `make test` line (the whole suite); the
+others with that hash (they differ only in the deployment answer) leave that line out and run
+only their deployment tests.
 """
 
 from __future__ import annotations

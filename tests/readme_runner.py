@@ -22,6 +22,7 @@ import subprocess
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -59,6 +60,14 @@ def readme_fingerprint(project: Path, tree_hash: str) -> str:
                 )  # fmt: skip
                 digest.update(f"{done.returncode}\0{done.stdout}\0".encode())
     return digest.hexdigest()[:16]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
 
 
 def free_port() -> int:
@@ -102,6 +111,12 @@ def _server(script: str, cwd: Path, env: dict[str, str]) -> Iterator[str]:
                 url = match.group(1)
         if url is None:
             raise AssertionError(f"`{script}` printed no `serving MCP at` line:\n{''.join(seen)}")
+        # The line comes before the socket is bound: wait for /healthz as a user would retry.
+        health = url.removesuffix("/mcp") + "/healthz"
+        while not _answers(health):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise AssertionError(f"{health} never answered:\n{''.join(seen)}")
+            time.sleep(0.2)
         yield url
     finally:
         for sig, wait_s in ((signal.SIGINT, 15), (signal.SIGKILL, 15)):

@@ -11,15 +11,18 @@ collide). The server stops when the README is done.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import queue
 import re
+import shlex
 import signal
 import socket
 import subprocess
 import tempfile
 import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
@@ -35,6 +38,36 @@ START_TIMEOUT_S = 120
 def runnable_blocks(readme: str) -> list[tuple[str, str]]:
     """(language, code) of every runnable block, in order."""
     return [(m.group(1), m.group(2)) for m in RUNNABLE.finditer(readme)]
+
+
+def readme_fingerprint(project: Path, tree_hash: str) -> str:
+    """What running the README exercises: the source tree's hash, the runnable blocks, and what
+    `make -n` prints for every make command in them (the recipes, not the whole Makefile).
+    Combinations that differ only in deployment share it; each still parses its own Makefile in
+    its own `make install` and `make lint`."""
+    digest = hashlib.sha256(tree_hash.encode())
+    for language, code in runnable_blocks((project / "README.md").read_text()):
+        digest.update(f"{language}\0{code}\0".encode())
+        if language != "sh":
+            continue
+        for line in code.splitlines():
+            words = shlex.split(line, comments=True)
+            if "make" in words:
+                targets = words[words.index("make") + 1 :]
+                done = subprocess.run(
+                    ["make", "-n", *targets], cwd=project, capture_output=True, text=True,
+                    check=False,
+                )  # fmt: skip
+                digest.update(f"{done.returncode}\0{done.stdout}\0".encode())
+    return digest.hexdigest()[:16]
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
 
 
 def free_port() -> int:
@@ -78,6 +111,12 @@ def _server(script: str, cwd: Path, env: dict[str, str]) -> Iterator[str]:
                 url = match.group(1)
         if url is None:
             raise AssertionError(f"`{script}` printed no `serving MCP at` line:\n{''.join(seen)}")
+        # The line comes before the socket is bound: wait for /healthz as a user would retry.
+        health = url.removesuffix("/mcp") + "/healthz"
+        while not _answers(health):
+            if time.monotonic() > deadline or proc.poll() is not None:
+                raise AssertionError(f"{health} never answered:\n{''.join(seen)}")
+            time.sleep(0.2)
         yield url
     finally:
         for sig, wait_s in ((signal.SIGINT, 15), (signal.SIGKILL, 15)):

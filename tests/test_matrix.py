@@ -1,13 +1,13 @@
 """Every combination of the choice questions: render, inspect, lint, and test it like a user.
 
 Every combination renders, has its files and config files checked, installs, lints (ruff, ruff
-format, mypy --strict), runs its README's quick start as written (tests/readme_runner.py: make
-install, make db-create, make run and a client call) and runs its deployment tests
-(tests/test_deploy.py, tests/test_helm_chart.py) when it has deployment files. The rest of the
-generated suite runs once per distinct source tree (tests/source_tree.py): the first combination
-of a run to reach a hash claims it and runs the README's `make test` line (the whole suite); the
-others with that hash (they differ only in the deployment answer) leave that line out and run
-only their deployment tests.
+format, mypy --strict) and runs its deployment tests (tests/test_deploy.py,
+tests/test_helm_chart.py) when it has deployment files. The rest of the generated suite runs once
+per distinct source tree (tests/source_tree.py), and the README's quick start
+(tests/readme_runner.py: make install, make db-create, make test, make run and a client call)
+once per README fingerprint (the tree, the runnable blocks and the `make -n` recipes they call):
+the first combination of a run to reach a key claims it; the others with that key (they differ
+only in the deployment answer) run only their deployment tests.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import yaml
 from tests.expectations import expected_files, template_leftovers
 from tests.project_checks import invalid_config_files, run, service_settings
 from tests.questions import combination_id, combinations, questions
-from tests.readme_runner import run_readme
+from tests.readme_runner import readme_fingerprint, run_readme
 from tests.sdk_boundary import sdk_boundary_violations
 from tests.source_tree import DEPLOYMENT_TESTS, suite_tree_hash
 from tests.template_repo import TemplateRepo, render
@@ -54,10 +54,10 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     metafunc.parametrize("answers", chosen, ids=combination_id)
 
 
-def claim_full_suite(claims: Path, tree_hash: str, answers: dict[str, str]) -> bool:
-    """True for the first combination of this run (any xdist worker) to claim `tree_hash`."""
+def claim(claims: Path, key: str, answers: dict[str, str]) -> bool:
+    """True for the first combination of this run (any xdist worker) to claim `key`."""
     try:
-        fd = os.open(claims / tree_hash, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+        fd = os.open(claims / key, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
         return False
     os.write(fd, combination_id(answers).encode())
@@ -96,23 +96,29 @@ def test_combination(
     steps["install"] = run(project_dir, "make", "install")
     steps["lint"] = run(project_dir, "make", "lint")
     # The README's quick start as written (make install, make db-create, make test, make run, a
-    # client call); its `make test` line only where this source tree's suite has not run yet.
+    # client call) once per README fingerprint (source tree + runnable blocks + the recipes they
+    # call); its `make test` line (the full suite) once per source tree.
     only_one = request.config.getoption("--combination") is not None
-    full_suite = only_one or claim_full_suite(suite_claims, tree_hash, answers)
+    full_suite = only_one or claim(suite_claims, f"suite-{tree_hash}", answers)
+    fingerprint = readme_fingerprint(project_dir, tree_hash)
+    run_the_readme = only_one or claim(suite_claims, f"readme-{fingerprint}", answers)
     record_property("full_suite", full_suite)
-    started = time.monotonic()
-    with service_settings(answers, IDENTITY["package_name"]) as env:
-        ran = run_readme(
-            project_dir / "README.md",
-            project_dir,
-            env,
-            skip_line=lambda line: not full_suite and line.split()[:2] == ["make", "test"],
-        )
-    steps["readme+suite" if full_suite else "readme"] = time.monotonic() - started
+    if run_the_readme:
+        started = time.monotonic()
+        with service_settings(answers, IDENTITY["package_name"]) as env:
+            ran = run_readme(
+                project_dir / "README.md",
+                project_dir,
+                env,
+                skip_line=lambda line: not full_suite and line.split()[:2] == ["make", "test"],
+            )
+        assert any("make run" in r for r in ran), ran
+        steps["readme+suite" if full_suite else "readme"] = time.monotonic() - started
+    elif full_suite:
+        steps["suite"] = run(project_dir, "make", "test")
     deploy_tests = [t for t in DEPLOYMENT_TESTS if (project_dir / t).exists()]
     if not full_suite and deploy_tests:
         steps["deploy-tests"] = run(project_dir, "uv", "run", "pytest", *deploy_tests)
-    assert any("make run" in r for r in ran), ran
     record_property("steps", steps)
     figures = " ".join(f"{step}={seconds:.1f}s" for step, seconds in steps.items())
     print(f"{combination_id(answers)}: tree={tree_hash} {figures}")

@@ -2,8 +2,9 @@
 .DEFAULT_GOAL := help
 UV ?= uv
 # Matrix parallelism (pytest-xdist workers). Each combination renders, installs and lints; the
-# generated suite runs once per distinct source tree (tests/source_tree.py).
-JOBS ?= 2
+# generated suite runs once per distinct source tree (tests/source_tree.py). Three on two cores:
+# much of a generated suite waits on server processes starting and on sockets.
+JOBS ?= 3
 # `make test-one DATA="database=postgresql cache=redis"`: unspecified answers take their defaults.
 DATA ?=
 

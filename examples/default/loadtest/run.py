@@ -112,11 +112,18 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60
 
 @contextmanager
 def started_server(
-    host: str, port: int, env: Mapping[str, str], items: int, *, seeded: bool = True
+    host: str,
+    port: int,
+    env: Mapping[str, str],
+    items: int,
+    *,
+    seeded: bool = True,
+    launcher: Sequence[str] = (),
 ) -> Iterator[ServerProcess]:
     """A server process with `env`, its database seeded with `items` items; stopped on exit.
 
     `seeded=False` skips the seeding, for a database an earlier run has seeded already.
+    `launcher` runs the server module under another program (memray: `-m memray run ...`).
     """
     url = f"http://{host}:{port}"
     server_env = dict(env)
@@ -127,7 +134,8 @@ def started_server(
         prepared = subprocess.run(migrate, env=server_env, stdout=subprocess.DEVNULL, check=False)
         if prepared.returncode != 0:
             raise SystemExit(prepared.returncode)
-        command = [sys.executable, "-m", PACKAGE, "serve", "--host", host, "--port", str(port)]
+        command = [sys.executable, *launcher, "-m", PACKAGE, "serve", "--host", host]
+        command += ["--port", str(port)]
         process = subprocess.Popen(command, env=server_env)
         stack.callback(_stop, process)
         wait_ready(url, process)

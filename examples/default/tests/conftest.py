@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -102,13 +104,15 @@ def server_env(
             ENV_PREFIX + "UPSTREAM_URL": upstream_url,
             ENV_PREFIX + "LOG_LEVEL": "WARNING",
             ENV_PREFIX + "SQLITE_PATH": str(workdir / "test.sqlite3"),
+            # One key for every server of the session, as for a deployment's replicas.
+            ENV_PREFIX + "REQUEST_STATE_KEYS": secrets.token_hex(32),
         }
     )
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[1] / "src")
     return env
 
 
-def wait_until_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout_s: float = 30) -> None:
+def wait_until_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout_s: float = 90) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -128,12 +132,24 @@ def running_server(env: dict[str, str], **overrides: str) -> Iterator[str]:
 
     `overrides` are settings by field name, e.g. `running_server(env, request_timeout_s="0.5")`.
     """
+    with logged_server(env, None, **overrides) as url:
+        yield url
+
+
+@contextmanager
+def logged_server(env: dict[str, str], log_path: Path | None, **overrides: str) -> Iterator[str]:
+    """`running_server` whose log output goes to `log_path` (None: to the test's)."""
     proc_env = env | {ENV_PREFIX + name.upper(): value for name, value in overrides.items()}
+    log = open(log_path, "ab") if log_path is not None else None  # noqa: SIM115
     for attempt in range(1, START_ATTEMPTS + 1):
         port = free_port()
         proc = subprocess.Popen(
             [sys.executable, "-m", PACKAGE, "serve", "--host", "127.0.0.1", "--port", str(port)],
             env=proc_env,
+            stdout=log,
+            stderr=log,
+            # Its own process group: a server that never got ready is killed with its workers.
+            start_new_session=True,
         )
         url = f"http://127.0.0.1:{port}"
         try:
@@ -144,7 +160,7 @@ def running_server(env: dict[str, str], **overrides: str) -> Iterator[str]:
                 continue
             raise
         except BaseException:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=30)
             raise
         break
@@ -155,6 +171,8 @@ def running_server(env: dict[str, str], **overrides: str) -> Iterator[str]:
         SERVERS.pop(url, None)
         proc.terminate()
         proc.wait(timeout=30)
+        if log is not None:
+            log.close()
 
 
 @pytest.fixture(scope="session")
@@ -173,9 +191,10 @@ Connect = Callable[[Mode], AbstractAsyncContextManager[Client]]
 
 
 @asynccontextmanager
-async def client_for(mcp_url: str, mode: Mode) -> AsyncIterator[Client]:
-    """The official MCP client on `mcp_url`: mode `auto` (2026-07-28) or `legacy`."""
-    async with Client(mcp_url, mode=mode) as client:
+async def client_for(mcp_url: str, mode: Mode, **options: Any) -> AsyncIterator[Client]:
+    """The official MCP client on `mcp_url`: mode `auto` (2026-07-28) or `legacy`; `options`
+    go to `Client` (e.g. an `elicitation_callback`)."""
+    async with Client(mcp_url, mode=mode, **options) as client:
         yield client
 
 

@@ -1,4 +1,4 @@
-"""The tools/call fast path (fast_calls.py) against the SDK's own HTTP entry.
+"""The owned tools/call executor (call_executor.py) against the SDK's own HTTP entry.
 
 Two servers on the same data: the session's (fast path on, the default) and one with
 `FAST_PATH=false`. Every request below gets the same status, headers and body bytes from both,
@@ -7,6 +7,7 @@ path; and with the switch off nothing does.
 """
 
 import json
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -14,11 +15,29 @@ from typing import Any, Literal
 
 import httpx
 import pytest
-from mcp_types import ErrorData, JSONRPCError, JSONRPCResponse
+from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.mcpserver import MCPServer
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp_types import (
+    CallToolResult,
+    ErrorData,
+    ImageContent,
+    JSONRPCError,
+    JSONRPCResponse,
+    TextContent,
+)
+from mcp_types.methods import serialize_server_result
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.testclient import TestClient
 
-from my_mcp_server.fast_calls import encode_reply
-from tests.conftest import MODES, Connect, Mode, client_for, running_server
+from my_mcp_server import app as app_module
+from my_mcp_server import call_executor, telemetry
+from my_mcp_server.call_executor import ToolCallExecutor, encode_reply
+from my_mcp_server.server import build_server
+from my_mcp_server.settings import Settings
+from tests.conftest import ENV_PREFIX, MODES, Connect, Mode, client_for, running_server
 
 VERSION = "2026-07-28"
 META = {
@@ -42,15 +61,31 @@ def call(tool: str, args: dict[str, Any] | None = None, **params: Any) -> dict[s
 class Case:
     id: str
     body: Any
-    outcome: Outcome | None  # None: not a fast-path candidate by its headers
-    headers: dict[str, str] = field(default_factory=dict)
+    outcome: Outcome | None  # None: not an executor candidate by its headers
+    # Header overrides; None removes the header.
+    headers: dict[str, str | None] = field(default_factory=dict)
     tool: str = "server_info"
+    extra_headers: list[tuple[str, str]] = field(default_factory=list)  # sent as well (repeats)
+    chunks: int = 1  # >1: the body arrives in this many pieces, slowly
 
+
+def raw(text: str) -> bytes:
+    """A body given as JSON text, for what `json.dumps` would not write (NaN, repeated keys)."""
+    return text.encode()
+
+
+META_JSON = json.dumps(META)
+OVERSIZED = "/" + "x" * 1_100_000  # past max_request_bytes (1 MiB by default)
 
 CASES = [
     Case("no arguments", call("server_info", {}), "served"),
     Case("arguments absent", call("server_info"), "served"),
+    Case("arguments null", call("server_info", arguments=None), "served"),
     Case("string id", call("server_info", {}) | {"id": "call-1"}, "served"),
+    Case("id zero", call("server_info", {}) | {"id": 0}, "served"),
+    Case("negative id", call("server_info", {}) | {"id": -5}, "served"),
+    Case("id past 64 bits", call("server_info", {}) | {"id": 2**70}, "handed_back"),
+    Case("float id", call("server_info", {}) | {"id": 1.5}, "handed_back"),
     Case(
         "with arguments",
         call("fetch_upstream", {"path": "/status"}),
@@ -63,10 +98,103 @@ CASES = [
     Case(
         "invalid argument", call("fetch_upstream", {"path": "x"}), "served", tool="fetch_upstream"
     ),
+    Case("required argument missing", call("fetch_upstream", {}), "served", tool="fetch_upstream"),
+    Case(
+        "argument of the wrong type",
+        call("fetch_upstream", {"path": 42}),
+        "served",
+        tool="fetch_upstream",
+    ),
+    Case("unexpected argument", call("server_info", {"surplus": True}), "served"),
+    Case(
+        "unicode arguments",
+        call("fetch_upstream", {"path": "/ünïcødé-✓-\u2028-😀"}),
+        "served",
+        tool="fetch_upstream",
+    ),
+    Case(
+        "large arguments",
+        call("fetch_upstream", {"path": "/" + "é" * 100_000}),
+        "served",
+        tool="fetch_upstream",
+    ),
+    Case(
+        "nested arguments",
+        call("server_info", {"deep": {"a": [1, {"b": [None, 2.5e-7, 1e16, True]}]}}),
+        "served",
+    ),
+    Case(
+        "lone surrogate in arguments",
+        raw(
+            '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"fetch_upstream",'
+            '"arguments":{"path":"/\\ud800"},"_meta":' + META_JSON + "}}"
+        ),
+        "handed_back",
+        tool="fetch_upstream",
+    ),
+    Case(
+        "NaN in arguments",
+        raw(
+            '{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"server_info",'
+            '"arguments":{"x":NaN},"_meta":' + META_JSON + "}}"
+        ),
+        "handed_back",
+    ),
+    Case(
+        "repeated key",
+        raw(
+            '{"jsonrpc":"2.0","id":7,"id":8,"method":"tools/call","params":{"name":"server_info",'
+            '"_meta":' + META_JSON + "}}"
+        ),
+        "served",
+    ),
     Case("wrong argument type", call("server_info", arguments=[]), "handed_back"),
+    Case("name not a string", call("server_info", {}, name=5), "handed_back"),
     Case("progress token", call("server_info", {}, _meta=META | {"progressToken": 3}), "served"),
+    Case(
+        "boolean progress token",
+        call("server_info", {}, _meta=META | {"progressToken": True}),
+        "served",
+    ),
+    Case("unknown _meta key", call("server_info", {}, _meta=META | {"x-trace": "1"}), "served"),
+    Case("_meta not an object", call("server_info", {}, _meta=5), "handed_back"),
+    Case(
+        "clientInfo malformed",
+        call("server_info", {}, _meta=META | {"io.modelcontextprotocol/clientInfo": 5}),
+        "handed_back",
+    ),
+    Case(
+        "clientCapabilities malformed",
+        call("server_info", {}, _meta=META | {"io.modelcontextprotocol/clientCapabilities": []}),
+        "handed_back",
+    ),
+    Case(
+        "clientInfo absent",
+        call(
+            "server_info",
+            {},
+            _meta={k: v for k, v in META.items() if not k.endswith("clientInfo")},
+        ),
+        "served",
+    ),
+    Case("requestState", call("server_info", {}, requestState="forged"), "handed_back"),
+    Case("inputResponses", call("server_info", {}, inputResponses={}), "handed_back"),
     Case("unknown tool", call("no_such_tool", {}), "handed_back", tool="no_such_tool"),
     Case("Mcp-Name mismatch", call("server_info", {}), "handed_back", tool="fetch_upstream"),
+    Case("Mcp-Name missing", call("server_info", {}), "handed_back", {"Mcp-Name": None}),
+    Case(
+        "Mcp-Name repeated",
+        call("server_info", {}),
+        None,
+        extra_headers=[("Mcp-Name", "server_info")],
+    ),
+    Case("Mcp-Method missing", call("server_info", {}), None, {"Mcp-Method": None}),
+    Case(
+        "protocol version header missing",
+        call("server_info", {}),
+        None,
+        {"MCP-Protocol-Version": None},
+    ),
     Case(
         "envelope version mismatch",
         call(
@@ -85,21 +213,65 @@ CASES = [
     Case("extra envelope key", call("server_info", {}) | {"extra": 1}, "handed_back"),
     Case("jsonrpc 1.0", call("server_info", {}) | {"jsonrpc": "1.0"}, "handed_back"),
     Case(
+        "another method in the body",
+        call("server_info", {}) | {"method": "tools/list"},
+        "handed_back",
+    ),
+    Case(
         "notification",
         {k: v for k, v in call("server_info", {}).items() if k != "id"},
         "handed_back",
     ),
     Case("not JSON", b'{"jsonrpc": ', "handed_back"),
+    Case("empty body", b"", "handed_back"),
     Case("batch", [call("server_info", {})], "handed_back"),
+    Case("slow body", call("server_info", {}), "served", chunks=4),
+    Case(
+        "oversized body",
+        call("fetch_upstream", {"path": OVERSIZED}),
+        None,
+        tool="fetch_upstream",
+    ),
+    Case(
+        "oversized body, streamed",
+        call("fetch_upstream", {"path": OVERSIZED}),
+        None,
+        tool="fetch_upstream",
+        chunks=3,
+    ),
     Case(
         "SSE-only Accept", call("server_info", {}), "handed_back", {"Accept": "text/event-stream"}
     ),
+    # (httpx sends `Accept: */*` when a request has none)
+    Case("Accept empty", call("server_info", {}), "handed_back", {"Accept": ""}),
+    Case("Accept wildcard", call("server_info", {}), "served", {"Accept": "*/*"}),
+    Case(
+        "Accept with parameters",
+        call("server_info", {}),
+        "served",
+        {"Accept": "application/json;q=0.9, text/event-stream;q=0.1"},
+    ),
     Case("foreign Host", call("server_info", {}), "handed_back", {"Host": "attacker.example"}),
+    Case("Host on another port", call("server_info", {}), "served", {"Host": "localhost:1"}),
+    Case(
+        "foreign Origin",
+        call("server_info", {}),
+        "handed_back",
+        {"Origin": "http://attacker.example"},
+    ),
+    Case("allowed Origin", call("server_info", {}), "served", {"Origin": "http://localhost:3000"}),
     Case(
         "wrong Content-Type", call("server_info", {}), "handed_back", {"Content-Type": "text/plain"}
     ),
+    Case(
+        "Content-Type with charset",
+        call("server_info", {}),
+        "served",
+        {"Content-Type": "application/json; charset=utf-8"},
+    ),
     Case("Mcp-Param header", call("server_info", {}), None, {"Mcp-Param-Path": "/status"}),
     Case("unknown version", call("server_info", {}), None, {"MCP-Protocol-Version": "2099-01-01"}),
+    Case("legacy version", call("server_info", {}), None, {"MCP-Protocol-Version": "2025-06-18"}),
     Case("another method", call("server_info", {}), None, {"Mcp-Method": "tools/list"}),
 ]
 
@@ -112,7 +284,7 @@ def sdk_url(server_env: dict[str, str]) -> Iterator[str]:
 
 
 def post(base_url: str, case: Case, auth_headers: dict[str, str]) -> httpx.Response:
-    headers = {
+    headers: dict[str, str | None] = {
         "Content-Type": "application/json",
         "Accept": "application/json, text/event-stream",
         "MCP-Protocol-Version": VERSION,
@@ -121,8 +293,19 @@ def post(base_url: str, case: Case, auth_headers: dict[str, str]) -> httpx.Respo
         **auth_headers,
         **case.headers,
     }
+    sent = [(k, v) for k, v in headers.items() if v is not None] + case.extra_headers
     body = case.body if isinstance(case.body, bytes) else json.dumps(case.body).encode()
-    return httpx.post(base_url + "/mcp", content=body, headers=headers, timeout=30)
+    content: bytes | Iterator[bytes] = body
+    if case.chunks > 1:
+        size = len(body) // case.chunks + 1
+
+        def slowly() -> Iterator[bytes]:
+            for start in range(0, len(body), size):
+                time.sleep(0.05)
+                yield body[start : start + size]
+
+        content = slowly()
+    return httpx.post(base_url + "/mcp", content=content, headers=sent, timeout=30)
 
 
 def fast_path_counts(base_url: str) -> dict[str, float]:
@@ -138,17 +321,29 @@ def fast_path_counts(base_url: str) -> dict[str, float]:
 def test_every_answer_is_the_sdks_own(
     base_url: str, sdk_url: str, auth_headers: dict[str, str]
 ) -> None:
-    before = fast_path_counts(base_url)
     for case in CASES:
         fast, sdk = post(base_url, case, auth_headers), post(sdk_url, case, auth_headers)
         assert (fast.status_code, fast.content) == (sdk.status_code, sdk.content), case.id
-        assert fast.headers.get("content-type") == sdk.headers.get("content-type"), case.id
-    after = fast_path_counts(base_url)
-    for outcome in ("served", "handed_back"):
-        expected = sum(case.outcome == outcome for case in CASES)
-        assert after[outcome] - before[outcome] == expected, outcome
+        assert answer_headers(fast) == answer_headers(sdk), case.id
     assert fast_path_counts(sdk_url) == {"served": 0.0, "handed_back": 0.0}
     assert httpx.get(base_url + "/healthz").status_code == 200
+
+
+@pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
+def test_each_case_takes_its_path(
+    base_url: str, sdk_url: str, auth_headers: dict[str, str], case: Case
+) -> None:
+    """One case at a time: the executor serves or hands back exactly the cases it should."""
+    before = fast_path_counts(base_url)
+    fast = post(base_url, case, auth_headers)
+    after = fast_path_counts(base_url)
+    moved = {k for k in after if after[k] != before[k]}
+    assert moved == ({case.outcome} if case.outcome else set()), (case.id, fast.status_code)
+
+
+def answer_headers(response: httpx.Response) -> dict[str, str]:
+    """Every response header but the date, which only says when it was sent."""
+    return {k: v for k, v in response.headers.items() if k != "date"}
 
 
 @pytest.mark.anyio
@@ -190,7 +385,7 @@ async def test_the_official_client_passes_with_the_fast_path_off(sdk_url: str, m
     ],
 )
 def test_replies_are_encoded_as_the_sdk_dumps_them(result: dict[str, Any]) -> None:
-    """The SDK's entry writes `json.dumps(message.model_dump(...))`; so must the fast path."""
+    """The SDK's entry writes `json.dumps(message.model_dump(...))`; so must the executor."""
     for message in (
         JSONRPCResponse(jsonrpc="2.0", id=3, result=result),
         JSONRPCError(
@@ -198,4 +393,154 @@ def test_replies_are_encoded_as_the_sdk_dumps_them(result: dict[str, Any]) -> No
         ),
     ):
         dumped = message.model_dump(mode="json", by_alias=True, exclude_none=True)
-        assert encode_reply(message) == json.dumps(dumped, separators=(",", ":")).encode()
+        assert encode_reply(dumped) == json.dumps(dumped, separators=(",", ":")).encode()
+
+
+TEXT = TextContent(type="text", text="é \n {}")
+IMAGE = ImageContent(type="image", data="AA==", mime_type="image/png")
+# name -> (result, whether the shortcut may skip the sieve for it)
+SHAPES: dict[str, tuple[CallToolResult, bool]] = {
+    "one text block": (CallToolResult(content=[TEXT]), True),
+    "structured": (CallToolResult(content=[TEXT], structured_content={"a": [1, 2.5]}), True),
+    "error": (CallToolResult(content=[TEXT], is_error=True), True),
+    "no blocks": (CallToolResult(content=[]), True),
+    "three blocks": (CallToolResult(content=[TEXT, TEXT, TEXT]), True),
+    "annotated block": (
+        CallToolResult(content=[TextContent(type="text", text="x", annotations={"priority": 1})]),
+        False,
+    ),
+    "image": (CallToolResult(content=[IMAGE]), False),
+    "with _meta": (CallToolResult(content=[TEXT], _meta={"k": "v"}), False),
+}
+
+
+@pytest.mark.parametrize(("result", "skips"), SHAPES.values(), ids=SHAPES.keys())
+def test_the_sieve_shortcut_writes_what_the_sieve_writes(
+    result: CallToolResult, skips: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Twice per shape: the first result learns the shape, the second may take the shortcut."""
+    sieved: list[int] = []
+
+    def counted(method: str, version: str, data: dict[str, Any]) -> dict[str, Any]:
+        sieved.append(1)
+        return serialize_server_result(method, version, data)
+
+    monkeypatch.setattr(call_executor, "serialize_server_result", counted)
+    sieve = call_executor.sieve_shortcut()
+    dumped = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+    expected = json.dumps(serialize_server_result("tools/call", VERSION, dumped))
+    for _ in range(2):
+        assert json.dumps(sieve(VERSION, dict(dumped))) == expected
+    assert len(sieved) == (1 if skips else 2)
+
+
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
+
+
+def in_process_answer(
+    fast_path: bool, auth_headers: dict[str, str], body: Any
+) -> tuple[int, bytes]:
+    """One request to an in-process app (settings from the environment) with the executor on or
+    off: its status and body."""
+    with TestClient(app_module.create_app(Settings(fast_path=fast_path))) as client:
+        headers = {
+            "Accept": "application/json",
+            "MCP-Protocol-Version": VERSION,
+            "Mcp-Method": "tools/call",
+            "Mcp-Name": "server_info",
+            "Host": "127.0.0.1:8000",
+            **auth_headers,
+        }
+        answer = client.post("/mcp", json=body, headers=headers)
+        return answer.status_code, answer.content
+
+
+@pytest.fixture
+def server_settings(server_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session server's settings in this process's environment, for in-process apps."""
+    for name, value in server_env.items():
+        if name.startswith(ENV_PREFIX):
+            monkeypatch.setenv(name, value)
+
+
+@pytest.mark.usefixtures("server_settings")
+def test_a_users_server_middleware_runs_on_both_paths(
+    monkeypatch: pytest.MonkeyPatch, auth_headers: dict[str, str]
+) -> None:
+    """Middleware added to the server sees the call and shapes the answer, executor or not."""
+    seen: list[str] = []
+
+    async def tag(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        seen.append(ctx.method)
+        result = await call_next(ctx)
+        assert isinstance(result, dict)
+        return {**result, "structuredContent": {"tagged": True}}
+
+    def with_middleware(*args: Any, **kwargs: Any) -> MCPServer[Any]:
+        server = build_server(*args, **kwargs)
+        server.middleware.append(tag)
+        return server
+
+    monkeypatch.setattr(app_module, "build_server", with_middleware)
+    answers = {
+        on: in_process_answer(on, auth_headers, call("server_info", {})) for on in (True, False)
+    }
+    assert answers[True] == answers[False]
+    assert json.loads(answers[True][1])["result"]["structuredContent"] == {"tagged": True}
+    assert seen == ["tools/call", "tools/call"]
+
+
+@pytest.mark.usefixtures("server_settings")
+def test_the_span_is_the_sdks_and_continues_the_callers_trace(
+    auth_headers: dict[str, str],
+) -> None:
+    exporter = InMemorySpanExporter()
+    telemetry.enable_tracing(SimpleSpanProcessor(exporter))
+    body = call("server_info", {}, _meta=META | {"traceparent": TRACEPARENT})
+    spans = {}
+    for fast_path in (True, False):
+        exporter.clear()
+        assert in_process_answer(fast_path, auth_headers, body)[0] == 200
+        spans[fast_path] = [s for s in exporter.get_finished_spans() if s.name.startswith("tools/")]
+    for fast_path, found in spans.items():
+        assert [s.name for s in found] == ["tools/call server_info"], fast_path
+        assert found[0].parent is not None
+        assert f"{found[0].context.trace_id:032x}" == TRACE_ID
+    assert dict(spans[True][0].attributes or {}) == dict(spans[False][0].attributes or {})
+
+
+def test_the_executor_steps_aside_for_another_tools_call_handler(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A tools/call handler that is not MCPServer's own (an extension's interceptor, or one
+    registered by hand) is something the executor cannot reproduce: it serves nothing."""
+    server: MCPServer[None] = MCPServer("probe")
+    server.streamable_http_app(stateless_http=True, json_response=True)
+    lowlevel = server.session_manager.app
+    entry = lowlevel.get_request_handler("tools/call")
+    assert entry is not None
+    settings = TransportSecuritySettings(enable_dns_rebinding_protection=False)
+
+    def executor() -> ToolCallExecutor:
+        return ToolCallExecutor(
+            server,
+            None,
+            fallback=server.session_manager.handle_request,
+            security=settings,
+            subscriptions=None,  # type: ignore[arg-type]
+            max_body_bytes=1024,
+            tracing=lambda: False,
+        )
+
+    assert executor().enabled
+    lowlevel.add_request_handler("tools/call", entry.params_type, entry.handler)
+    assert executor().enabled  # the same handler again: still MCPServer's own
+
+    async def intercepted(ctx: ServerRequestContext[Any, Any], params: Any) -> HandlerResult:
+        return await entry.handler(ctx, params)
+
+    lowlevel.add_request_handler("tools/call", entry.params_type, intercepted)
+    with caplog.at_level("WARNING"):
+        assert not executor().enabled
+    assert any("steps aside" in r.getMessage() for r in caplog.records)

@@ -5,7 +5,8 @@ optimized = the default configuration (pools, caches)
 
 Each configuration gets its own server process (same code, settings from the environment), the same
 locust scenario, users and duration. The result is reports/performance.md, a before/after table
-with the change in %, and reports/latency.png (when matplotlib is installed).
+with the change in %, reports/latency.png (when matplotlib is installed), and where the optimized
+server's CPU time goes (a short py-spy profile: reports/perf-profile.svg).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from pathlib import Path
 
 from my_mcp_server.settings import Settings
 
+from loadtest.cpu_profile import ProfilerError, profile_server
+from loadtest.profile_groups import render_markdown as profile_table
 from loadtest.run import (
     ENV_PREFIX,
     REPORTS,
@@ -208,7 +211,39 @@ ROWS: list[Row] = [
 ]
 
 
-def render_markdown(base: Figures, best: Figures, args: argparse.Namespace) -> str:
+def where_the_time_goes(args: argparse.Namespace) -> list[str]:
+    """A short py-spy profile of the optimized server under the same scenario (make profile)."""
+    settings = Settings()
+    run = argparse.Namespace(
+        scenario=args.scenario,
+        duration=args.profile_duration,
+        users=args.users,
+        rate=100,
+        name="perf-profile",
+    )
+    heading = ["## Where the time goes", ""]
+    with started_server(settings.host, free_port(), os.environ, args.items, seeded=False) as server:
+        assert server.process is not None
+        try:
+            profile, _ = profile_server(server.url, server.process.pid, run, args.items)
+        except ProfilerError as error:
+            return [*heading, f"No profile: {error.code}", ""]
+    return [
+        *heading,
+        f"py-spy sampling the optimized server (every worker) for {args.profile_duration} of the"
+        " same scenario; own time is the time a function is on the CPU itself (`make profile`).",
+        "",
+        *profile_table(profile),
+        "",
+        "Flame graph: [perf-profile.svg](perf-profile.svg); collapsed stacks:"
+        " [perf-profile.txt](perf-profile.txt) (speedscope.app opens it).",
+        "",
+    ]
+
+
+def render_markdown(
+    base: Figures, best: Figures, args: argparse.Namespace, profile: Sequence[str] = ()
+) -> str:
     table = [
         f"| {label} | {show(get(base))} | {show(get(best))} | {_change(get(base), get(best))} |"
         for label, get, show in ROWS
@@ -239,6 +274,7 @@ def render_markdown(base: Figures, best: Figures, args: argparse.Namespace) -> s
     ]
     if (REPORTS / "latency.png").exists():
         lines += ["![latency](latency.png)", ""]
+    lines += profile
     return "\n".join(lines)
 
 
@@ -303,6 +339,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--duration", default="30s")
     parser.add_argument("--users", type=int, default=users_for(settings.sla_rps))
     parser.add_argument("--items", type=int, default=DEFAULT_ITEMS)
+    parser.add_argument("--profile-duration", default="10s", help="py-spy profile, optimized")
     args = parser.parse_args(argv)
 
     unknown = sorted(set(BASELINE_SETTINGS) - set(Settings.model_fields))
@@ -312,11 +349,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Optimized first: it seeds the database quickly; the naive server then reads the same data.
     best = measure("optimized", {}, args, seeded=True)
     base = measure("baseline", baseline_env, args, seeded=False)
+    profile = where_the_time_goes(args)
     REPORTS.mkdir(exist_ok=True)
     if not draw_chart(base, best, REPORTS / "latency.png"):
         print("matplotlib not installed: no chart (uv sync installs it with the dev group)")
     report = REPORTS / "performance.md"
-    report.write_text(render_markdown(base, best, args))
+    report.write_text(render_markdown(base, best, args, profile))
     print(report.read_text())
     return 0
 

@@ -128,7 +128,16 @@ requests = tool_calls | (
 ).map(lambda body: ("server_info", body))
 
 
-def test_fuzzed_bodies_never_get_a_5xx(base_url: str, auth_headers: dict[str, str]) -> None:
+@pytest.fixture(scope="module", params=["executor", "sdk entry"])
+def fuzz_url(request: pytest.FixtureRequest, server_env: dict[str, str]) -> Iterator[str]:
+    """A server with the tools/call executor on, then one with it off."""
+    fast_path = "true" if request.param == "executor" else "false"
+    with running_server(server_env, fast_path=fast_path) as url:
+        yield url
+
+
+def test_fuzzed_bodies_never_get_a_5xx(fuzz_url: str, auth_headers: dict[str, str]) -> None:
+    base_url = fuzz_url
     pid = SERVERS[base_url].pid
     statuses: set[int] = set()
     with httpx.Client(base_url=base_url, timeout=10) as http:

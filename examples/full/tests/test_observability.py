@@ -132,7 +132,30 @@ async def test_every_metric_in_dashboards_and_rules_is_exported(
     }
     used = used_metric_names()
     assert "mcp_server_operation_duration_seconds_bucket" in used
+    assert used >= RUNTIME_METRICS, RUNTIME_METRICS - used  # dashboard panels or the lag alert
     assert used - exported == set()
+
+
+# runtime_metrics.py and telemetry.py's process figures, each reported by every worker.
+RUNTIME_METRICS = {
+    "cpython_gc_collections_total",
+    "cpython_gc_collected_objects_total",
+    "mcp_server_gc_pause_time_seconds_total",
+    "process_open_file_descriptor_count",
+    "process_memory_usage_bytes",
+    "mcp_server_event_loop_lag_seconds",
+}
+
+
+def runtime_samples(exposition: str) -> dict[tuple[str, str, str], float]:
+    """{(metric, worker, gc generation or ""): value} of the runtime metrics in one scrape."""
+    found = {}
+    for family in text_string_to_metric_families(exposition):
+        for sample in family.samples:
+            if sample.name in RUNTIME_METRICS:
+                generation = sample.labels.get("cpython_gc_generation", "")
+                found[sample.name, sample.labels.get("worker", ""), generation] = sample.value
+    return found
 
 
 def tool_calls_by_worker(exposition: str) -> dict[str, float]:
@@ -176,9 +199,21 @@ async def test_one_scrape_covers_every_worker_process(
                 ):
                     break
                 await asyncio.sleep(0.5)
+            runtime = runtime_samples((await http.get("/metrics")).text)
     for counts in scrapes:
         assert len(counts) == 2, counts  # two pids, no unlabelled series
         assert sum(counts.values()) == calls, counts
+    # GC, fds, RSS and lag per worker: every runtime metric for both pids, GC per generation.
+    workers = set(scrapes[-1])
+    for name in RUNTIME_METRICS:
+        generations = ["0", "1", "2"] if name.startswith(("cpython_gc", "mcp_server_gc")) else [""]
+        for worker in workers:
+            for generation in generations:
+                assert (name, worker, generation) in runtime, (name, worker, generation)
+    for worker in workers:
+        assert runtime["cpython_gc_collections_total", worker, "0"] > 0
+        assert runtime["process_open_file_descriptor_count", worker, ""] >= 3  # stdio + socket
+        assert runtime["process_memory_usage_bytes", worker, ""] > 10 * 2**20
 
 
 def test_metrics_can_move_to_their_own_port(server_env: dict[str, str]) -> None:

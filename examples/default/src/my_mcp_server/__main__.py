@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from my_mcp_server import DESCRIPTION
 from my_mcp_server.preflight import check_services
+from my_mcp_server.request_state import missing_shared_key
 from my_mcp_server.settings import Settings
 from my_mcp_server.startup_line import startup_line
 
@@ -117,6 +118,8 @@ def main(argv: Sequence[str] | None = None) -> None:
             if value is not None:
                 os.environ[ENV_PREFIX + name.upper()] = str(value)
         settings = _settings()
+        if problem := missing_shared_key(settings):
+            raise SystemExit(problem)
         asyncio.run(check_services(settings))
         # stderr: on stdio, stdout carries the protocol.
         print(startup_line(settings, args.transport), file=sys.stderr, flush=True)

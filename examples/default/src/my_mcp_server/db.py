@@ -219,3 +219,11 @@ class Database:
         if row is None:
             raise RuntimeError("upsert returned no row")
         return Item(**dict(row))
+
+    async def delete_item(self, key: str) -> bool:
+        """True if the item existed."""
+        async with self.writer() as conn:
+            async with conn.execute("DELETE FROM items WHERE key = ?", (key,)) as cur:
+                deleted = cur.rowcount > 0
+            await conn.commit()
+        return deleted

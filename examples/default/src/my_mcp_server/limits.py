@@ -1,23 +1,24 @@
-"""Request limits in front of the MCP endpoint: body size and wall-clock time.
+"""Request limits in front of every route: body size and wall-clock time.
 
-A pure ASGI middleware (no per-request objects beyond a counter) so it costs next to nothing on
-the hot path. An oversized body is refused before it is buffered: by its Content-Length when the
-client sends one, else as soon as the streamed chunks pass the limit. A request that outlives the
-timeout is cancelled — its tool call included — and answered with a JSON-RPC error, so a stuck
-backend costs one slot for a bounded time instead of piling up.
+A pure ASGI middleware, so it costs little on the hot path. An oversized body is refused before
+any app sees it: by its Content-Length when the client sends one, else as soon as the streamed
+chunks pass the limit. A request that outlives the timeout is cancelled (its tool call included)
+and answered with a JSON-RPC error, so a stuck backend costs one slot for a bounded time instead
+of piling up.
+
+The SDK has a body limit of its own (app.py gives it the same size), but only inside its entry,
+answered as plain text; this one covers the tools/call executor and every other route too, and
+answers a JSON-RPC error. The SDK has no request timeout.
 """
 
-import anyio
+import asyncio
+
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # JSON-RPC error codes: -32600 is "Invalid Request"; -32000..-32099 are the server's own.
 INVALID_REQUEST = -32600
 REQUEST_TIMEOUT = -32001
-
-
-class BodyTooLargeError(Exception):
-    """The streamed request body passed the limit."""
 
 
 class RequestLimits:
@@ -35,17 +36,7 @@ class RequestLimits:
             await self._reject(send, 413, INVALID_REQUEST, self._too_large_message())
             return
 
-        received = 0
         started = False
-
-        async def limited_receive() -> Message:
-            nonlocal received
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
-                    raise BodyTooLargeError
-            return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
@@ -54,11 +45,19 @@ class RequestLimits:
             await send(message)
 
         try:
-            with anyio.fail_after(self.timeout_s):
-                await self.app(scope, limited_receive, tracking_send)
-        except BodyTooLargeError:
-            if not started:
-                await self._reject(send, 413, INVALID_REQUEST, self._too_large_message())
+            # asyncio's own timeout: uvicorn always runs an asyncio loop, and this is cheaper
+            # on every request than an anyio cancel scope.
+            async with asyncio.timeout(self.timeout_s):
+                # The whole body is read here, before any app sees it: a streamed body past the
+                # limit is refused the same way whichever app (the SDK's entry, mounted with an
+                # error handler of its own, or the tools/call executor) would have read it.
+                body = await read_body(receive, self.max_body_bytes)
+                if body is None:
+                    return  # the client left before sending its request: nobody to answer
+                if len(body) > self.max_body_bytes:
+                    await self._reject(send, 413, INVALID_REQUEST, self._too_large_message())
+                    return
+                await self.app(scope, replay(body, receive), tracking_send)
         except TimeoutError:
             if not started:
                 message = f"request timed out after {self.timeout_s:g} s"
@@ -93,3 +92,32 @@ def _content_length(scope: Scope) -> int | None:
             except ValueError:
                 return None
     return None
+
+
+async def read_body(receive: Receive, limit: int | None = None) -> bytes | None:
+    """The request body (read no further once past `limit`), or None if the client went away."""
+    chunks = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            return None
+        chunk = message.get("body", b"")
+        chunks.append(chunk)
+        size += len(chunk)
+        if not message.get("more_body", False) or (limit is not None and size > limit):
+            return b"".join(chunks)
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A receive channel that yields `body` once, then whatever the client sends next."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed

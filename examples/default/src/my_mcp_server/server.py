@@ -1,15 +1,22 @@
-"""Builds the MCP server on the official SDK: tools, lifespan."""
+"""Builds the MCP server on the official SDK: tools, prompts, completions, lifespan."""
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
+from mcp.server.context import ServerMiddleware
 from mcp.server.mcpserver import MCPServer
 
 from my_mcp_server import DESCRIPTION, __version__
 from my_mcp_server.cache_hints import cache_hints
+from my_mcp_server.completions import register_completions
+from my_mcp_server.errors import ClientMistakes
+from my_mcp_server.prompts import register_prompts
+from my_mcp_server.request_state import request_state_security
 from my_mcp_server.resources import Resources
-from my_mcp_server.telemetry import ToolCallMetrics
+from my_mcp_server.tool_metrics import ToolCallMetrics
 from my_mcp_server.tools import register_tools
+from my_mcp_server.worker_stamp import stamp_worker_pid
 
 
 def build_server(resources: Resources) -> MCPServer[Resources]:
@@ -21,6 +28,15 @@ def build_server(resources: Resources) -> MCPServer[Resources]:
             yield resources
 
     settings = resources.settings
+    mistakes = ClientMistakes()
+    # Inside the SDK's own span and request-state middleware, outermost first: metrics (duration,
+    # outcome and in-flight per MCP request) also see the errors ClientMistakes raises.
+    middleware: list[ServerMiddleware[Any]] = (
+        [ToolCallMetrics()] if settings.telemetry_enabled else []
+    )
+    middleware.append(mistakes)
+    if settings.debug_worker_pid:
+        middleware.append(stamp_worker_pid)
     server = MCPServer(
         "my-mcp-server",
         version=__version__,
@@ -28,8 +44,16 @@ def build_server(resources: Resources) -> MCPServer[Resources]:
         cache_hints=cache_hints(settings),
         lifespan=lifespan,
         log_level=settings.log_level,
-        # Inside the SDK's own span middleware: duration, outcome and in-flight per MCP request.
-        middleware=[ToolCallMetrics()] if settings.telemetry_enabled else [],
+        middleware=middleware,
+        # One key for every worker and replica, so any of them can take a multi-round call's
+        # next round (None: the SDK's key of this process only).
+        request_state_security=request_state_security(settings),
+        # Nothing here pushes list changes or resource updates (and an in-process bus would not
+        # reach other workers): declare no listChanged/subscribe, serve no subscriptions/listen.
+        subscriptions=False,
     )
+    mistakes.check_against(server)
     register_tools(server)
+    register_prompts(server)
+    register_completions(server, resources)
     return server

@@ -1,27 +1,35 @@
-"""The ASGI application: /mcp (stateless Streamable HTTP, JSON responses), /healthz, /readyz, /metrics
-(or /metrics on its own port: `metrics_port`).
+"""The ASGI application the project owns: /mcp, /healthz, /readyz, /metrics (or /metrics on its own
+port: `metrics_port`).
 
-Stateless mode keeps no per-session state in the process, so any replica can serve any
-request and the server scales horizontally behind a plain load balancer. JSON responses
-(instead of an SSE stream per POST) are the cheapest framing for request/response tools.
+It is composed as the SDK documents for a host application: the SDK's Streamable HTTP app
+(stateless, JSON responses) is mounted, and its session manager runs in this app's lifespan,
+together with the resources and the runtime monitors. With `fast_path` on (the default), the
+owned tools/call executor (call_executor.py) takes `/mcp` first and hands whatever it does not
+serve to the session manager; the route it sits on has the same token check the SDK puts on
+its own `/mcp`.
+
+Stateless mode keeps no per-session state in the process, so any replica can serve any request
+and the server scales horizontally behind a plain load balancer. JSON responses (instead of an
+SSE stream per POST) are the cheapest framing for request/response tools.
 """
 
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
-from mcp.server.auth.middleware.bearer_auth import RequireAuthMiddleware
-from mcp.server.streamable_http_manager import StreamableHTTPASGIApp
-from mcp.server.transport_security import TransportSecurityMiddleware, TransportSecuritySettings
+from mcp.server.subscriptions import InMemorySubscriptionBus
+from mcp.server.transport_security import TransportSecuritySettings
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import BaseRoute, Route
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp
 
-from my_mcp_server import telemetry
-from my_mcp_server.fast_calls import FastToolCalls
+from my_mcp_server import runtime_metrics, telemetry
+from my_mcp_server.auth import BearerAuth
+from my_mcp_server.call_executor import ToolCallExecutor
 from my_mcp_server.limits import RequestLimits
 from my_mcp_server.resources import Resources
 from my_mcp_server.server import build_server
@@ -31,31 +39,23 @@ from my_mcp_server.settings import Settings
 def create_app(settings: Settings | None = None) -> Starlette:
     settings = settings or Settings()
     telemetry.setup(settings)
+    runtime_metrics.install(settings.tracemalloc_frames)
     resources = Resources(settings)
-    server = build_server(resources)
+    auth = BearerAuth(settings)
+    server = build_server(resources, auth)
     security = TransportSecuritySettings(
         enable_dns_rebinding_protection=True,
         allowed_hosts=settings.allowed_hosts,
         allowed_origins=settings.allowed_origins,
     )
-    app = server.streamable_http_app(
+    sdk_app = server.streamable_http_app(
         streamable_http_path="/mcp",
         stateless_http=True,
         json_response=True,
         host=settings.host,
         transport_security=security,
+        max_request_body_size=settings.max_request_bytes,
     )
-    if settings.fast_path:
-        holder = _mcp_endpoint_holder(app.router.routes)
-        endpoint = holder.app
-        if not isinstance(endpoint, StreamableHTTPASGIApp):
-            raise RuntimeError("this mcp version lays out /mcp differently; set FAST_PATH=false")
-        holder.app = FastToolCalls(
-            endpoint,
-            endpoint.session_manager.app,
-            resources,
-            TransportSecurityMiddleware(security),
-        )
 
     async def healthz(_: Request) -> JSONResponse:
         """The process is up and its event loop answers."""
@@ -79,37 +79,49 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def probe_ready() -> bool:
         return all((await resources.check_ready()).values())
 
-    serve_lifespan = app.router.lifespan_context
+    # What answers /mcp in front of the mount: the executor, or (none) the mount itself.
+    endpoint: ASGIApp | None = None
+    if settings.fast_path:
+        executor = ToolCallExecutor(
+            server,
+            resources,
+            fallback=server.session_manager.handle_request,
+            security=security,
+            # The server serves no subscriptions/listen, so what tools publish reaches no one,
+            # on either path: a bus of the executor's own is the same as the SDK's internal one.
+            subscriptions=InMemorySubscriptionBus(),
+            max_body_bytes=settings.max_request_bytes,
+            tracing=telemetry.tracing_enabled,
+        )
+        if executor.enabled:
+            endpoint = executor
+    routes: list[BaseRoute] = [] if endpoint is None else [Route("/mcp", auth.protect(endpoint))]
+    # /mcp first: the route the server exists for is matched before any other, and before the
+    # mount, so the SDK's own /mcp route sees only what this one hands on.
+    routes += [Route("/healthz", healthz), Route("/readyz", readyz)]
+    if settings.metrics_port is None:
+        routes.append(Route("/metrics", metrics))
+    routes.append(Mount("/", app=sdk_app))
 
     @asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[Any]:
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
         async with (
-            serve_lifespan(app) as state,
+            server.session_manager.run(),  # enters the server's lifespan: opens `resources`
             telemetry.runtime_monitor(probe_ready),
+            runtime_metrics.memory_snapshots(settings.memory_snapshot_dir),
             telemetry.metrics_listener(settings.host, settings.metrics_port, settings.workers),
         ):
-            yield state
+            yield
 
-    app.router.lifespan_context = lifespan
-    app.router.routes.extend([Route("/healthz", healthz), Route("/readyz", readyz)])
-    if settings.metrics_port is None:
-        app.router.routes.append(Route("/metrics", metrics))
-    # Outermost: an oversized or stuck request is cut off before anything else works on it.
-    app.add_middleware(
-        RequestLimits,
-        max_body_bytes=settings.max_request_bytes,
-        timeout_s=settings.request_timeout_s,
+    return Starlette(
+        routes=routes,
+        # Outermost: an oversized or stuck request is cut off before anything else works on it.
+        middleware=[
+            Middleware(
+                RequestLimits,
+                max_body_bytes=settings.max_request_bytes,
+                timeout_s=settings.request_timeout_s,
+            )
+        ],
+        lifespan=lifespan,
     )
-    return app
-
-
-def _mcp_endpoint_holder(routes: list[BaseRoute]) -> Route | RequireAuthMiddleware:
-    """What holds the SDK's /mcp endpoint: the route, or the auth check in front of it.
-
-    The fast path goes right around the endpoint, so authentication still runs first.
-    """
-    route = next(r for r in routes if isinstance(r, Route) and r.path == "/mcp")
-    holder: Route | RequireAuthMiddleware = route
-    if isinstance(route.app, RequireAuthMiddleware):
-        holder = route.app
-    return holder

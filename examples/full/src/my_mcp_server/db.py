@@ -275,3 +275,10 @@ class Database:
         if row is None:
             raise RuntimeError("upsert returned no row")
         return Item(**dict(row))
+
+    async def delete_item(self, key: str) -> bool:
+        """True if the item existed. Safe to retry: a second run finds nothing and changes nothing."""
+        deleted = await self._run(
+            lambda conn: conn.fetchval("DELETE FROM items WHERE key = $1 RETURNING key", key)
+        )
+        return deleted is not None

@@ -39,6 +39,13 @@ class Settings(BaseSettings):
     metrics_dir: str = Field(default="", description="worker snapshots for /metrics; '' = temp")
     # None: /metrics on the main port. A port: /metrics only there (e.g. monitoring network only).
     metrics_port: int | None = Field(default=None, ge=1, le=65535)
+    # --- memory profiling (runtime_metrics.py; make profile-memory sets these for its server)
+    tracemalloc_frames: int = Field(default=0, ge=0, description="0 = tracemalloc off")
+    memory_snapshot_dir: str = Field(default="", description="SIGUSR1 writes snapshots here")
+    # make profile-memory's leak check: calls after the warm-up, its time bound, allowed growth
+    leak_check_calls: int = Field(default=100_000, ge=1)
+    leak_check_max_s: float = Field(default=300, gt=0)
+    leak_check_max_growth: float = Field(default=0.05, gt=0)
 
     # --- SLA targets (copier answers)
     sla_p95_ms: int = Field(default=100, gt=0)
@@ -52,8 +59,11 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         default=1_048_576, ge=1024, description="largest accepted HTTP request body"
     )
-    # Well-formed 2026-07-28 tools/call requests skip the SDK's HTTP entry (fast_calls.py).
+    # Well-formed 2026-07-28 tools/call requests are answered by the owned executor
+    # (call_executor.py) instead of the SDK's HTTP entry.
     fast_path: bool = True
+    # Every result's _meta names the worker pid that produced it (worker_stamp.py; tests).
+    debug_worker_pid: bool = False
 
     # --- PostgreSQL (asyncpg pool, per process)
     database_url: SecretStr = SecretStr(
@@ -69,6 +79,14 @@ class Settings(BaseSettings):
     db_application_name: str = "my_mcp_server"
     db_migrate_on_start: bool = True  # apply pending migrations when a process starts
     db_connection_per_call: bool = False  # the naive baseline: no pool (perf-report, bench-db)
+
+    # --- multi-round tool calls (request_state.py): the key that seals `requestState`.
+    # Comma-separated, each >= 32 bytes: the first seals, every one unseals (rotation). One value
+    # for every worker and replica; '' = a key of this process only (one worker, no replicas).
+    request_state_keys: SecretStr = SecretStr("")
+    request_state_ttl_s: float = Field(default=600, gt=0, description="how long a round may wait")
+    # Refuse to start without keys even with one worker (replicas: Kubernetes, compose --scale).
+    request_state_keys_required: bool = False
 
     # --- cache
     cache_ttl_s: float = Field(default=30, gt=0)

@@ -1,13 +1,16 @@
 """OpenTelemetry metrics and traces, set up once per process, and the Prometheus `/metrics` body.
 
-Metrics: one MeterProvider feeds a private prometheus_client registry (and OTLP when
-OTEL_EXPORTER_OTLP_ENDPOINT is set). Every module records through the global OTel API
-(`metrics.get_meter(__name__)`), so nothing imports this module to be measured.
+Metrics: one MeterProvider feeds a private prometheus_client registry, served on /metrics for
+Prometheus (or a collector's Prometheus receiver) to scrape. Every module records through the
+global OTel API (`metrics.get_meter(__name__)`), so nothing imports this module to be measured;
+the per-request duration histogram is the one exception, kept as plain counts for the hot path
+(tool_metrics.py) and added to the same registry.
 
-Traces: the mcp SDK already opens one SERVER span per MCP message (`mcp.server._otel`); this
+Traces: the mcp SDK already opens one SERVER span per MCP message (its span middleware); this
 module only installs the TracerProvider it reports to, plus the official httpx, asyncpg, redis
 instrumentations whose spans nest under it. That happens only when OTEL_EXPORTER_OTLP_ENDPOINT
-names a collector: without one the API stays a no-op and tracing costs nothing.
+names a collector (spans go there over OTLP): without one the API stays a no-op and tracing
+costs nothing.
 
 Several workers (`serve --workers N`): each uvicorn worker is a process with its own counters and
 a scrape lands on one of them at random. prometheus_client's multiprocess mode cannot help (the
@@ -27,68 +30,32 @@ import os
 import resource
 import tempfile
 import threading
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
 
-from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
-from mcp.shared.exceptions import MCPError
-from mcp_types import INVALID_PARAMS, CallToolResult
-from mcp_types.methods import SPEC_CLIENT_METHODS
 from opentelemetry import metrics, trace
 from opentelemetry.exporter.prometheus import PrometheusMetricReader
 from opentelemetry.metrics import CallbackOptions, Observation
-from opentelemetry.sdk.metrics import MeterProvider
-from opentelemetry.sdk.metrics.export import MetricReader
+from opentelemetry.sdk.metrics import AlwaysOffExemplarFilter, MeterProvider
 from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, View
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import SpanProcessor, TracerProvider
 from prometheus_client import CollectorRegistry, Metric, generate_latest, start_http_server
 from prometheus_client.parser import text_string_to_metric_families
-from pydantic import ValidationError
 
 from my_mcp_server import __version__
-from my_mcp_server.plain_counters import PlainCounter
 from my_mcp_server.settings import Settings
+from my_mcp_server.tool_metrics import operation_duration
 
 SERVICE_NAME = "my_mcp_server"
-# Tool-call duration buckets bracket the SLA targets; the p95 target is a bucket bound so the
-# latency SLO (share of calls slower than p95) is exact in PromQL (`le="<p95 in s>"`).
-SLA_P95_S = 100 / 1000
-SLA_P99_S = 250 / 1000
-DURATION_BUCKETS_S = tuple(
-    sorted(
-        {round(SLA_P95_S * f, 6) for f in (0.05, 0.1, 0.25, 0.5)}
-        | {SLA_P95_S, SLA_P99_S}
-        | {round(SLA_P99_S * f, 6) for f in (2, 4, 10)}
-    )
-)
 # Pool waits and cache loads: milliseconds matter, seconds already break the SLA.
 WAIT_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
 SNAPSHOT_INTERVAL_S = 5.0
 LAG_PROBE_INTERVAL_S = 0.25
 READY_PROBE_INTERVAL_S = 10.0
-# Tool names come from clients; unknown names must not create unbounded label values.
-MAX_TOOL_NAMES = 200
 
 logger = logging.getLogger(__name__)
 meter = metrics.get_meter(__name__)
-operation_duration = meter.create_histogram(
-    "mcp.server.operation.duration",
-    unit="s",
-    description="MCP request duration by method, tool and error type",
-)
-# Method names come from clients too: anything outside the spec's vocabulary is "_other".
-KNOWN_METHODS = SPEC_CLIENT_METHODS
-inflight = PlainCounter(
-    meter,
-    "mcp.server.requests.inflight",
-    ("mcp.method.name",),
-    unit="{request}",
-    description="MCP requests being handled",
-    monotonic=False,
-)
 
 
 class _Runtime:
@@ -139,60 +106,6 @@ def record_ready(ready: bool) -> None:
     _Runtime.ready = ready
 
 
-class ToolCallMetrics(ServerMiddleware[Any]):
-    """Duration, outcome and in-flight count of every MCP request.
-
-    Runs inside the SDK's span middleware and classifies errors the way it does, so a span's
-    `error.type` and the metric's `error_type` label always agree.
-    """
-
-    def __init__(self) -> None:
-        self._tool_names: set[str] = set()
-
-    def _tool(self, ctx: ServerRequestContext[Any, Any]) -> str | None:
-        name = ctx.params.get("name") if ctx.params else None
-        if not isinstance(name, str):
-            return None
-        if name in self._tool_names or len(self._tool_names) < MAX_TOOL_NAMES:
-            self._tool_names.add(name)
-            return name
-        return "_other"
-
-    async def __call__(
-        self, ctx: ServerRequestContext[Any, Any], call_next: CallNext
-    ) -> HandlerResult:
-        method = ctx.method if ctx.method in KNOWN_METHODS else "_other"
-        attributes: dict[str, str] = {"mcp.method.name": method}
-        if method == "tools/call" and (tool := self._tool(ctx)) is not None:
-            attributes["gen_ai.tool.name"] = tool
-        inflight.add(1, method)
-        start = time.perf_counter()
-        error_type: str | None = None
-        try:
-            result = await call_next(ctx)
-            if ctx.method == "tools/call":
-                match result:
-                    case CallToolResult(is_error=True) | {"isError": True}:
-                        error_type = "tool_error"
-                    case _:
-                        pass
-            return result
-        except MCPError as e:
-            error_type = str(e.error.code)
-            raise
-        except ValidationError:
-            error_type = str(INVALID_PARAMS)
-            raise
-        except Exception as e:
-            error_type = type(e).__qualname__
-            raise
-        finally:
-            inflight.add(-1, method)
-            if error_type is not None:
-                attributes["error.type"] = error_type
-            operation_duration.record(time.perf_counter() - start, attributes)
-
-
 class _State:
     registry: CollectorRegistry | None = None
     snapshot_dir: Path | None = None
@@ -216,30 +129,31 @@ def setup(settings: Settings) -> None:
     if _State.registry is not None or not settings.telemetry_enabled:
         return
     registry = CollectorRegistry(auto_describe=True)
-    readers: list[MetricReader] = [
-        PrometheusMetricReader(
-            disable_target_info=True, scope_info_enabled=False, registry=registry
-        )
-    ]
+    # Metrics are scraped from /metrics (Prometheus, or a collector's Prometheus receiver); OTLP
+    # carries spans only.
+    reader = PrometheusMetricReader(
+        disable_target_info=True, scope_info_enabled=False, registry=registry
+    )
+    registry.register(operation_duration)
     if _otlp_configured():
-        from opentelemetry.exporter.otlp.proto.http.metric_exporter import OTLPMetricExporter
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
-        from opentelemetry.sdk.metrics.export import PeriodicExportingMetricReader
         from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-        readers.append(PeriodicExportingMetricReader(OTLPMetricExporter()))
         enable_tracing(BatchSpanProcessor(OTLPSpanExporter()))
     seconds = ExplicitBucketHistogramAggregation(WAIT_BUCKETS_S)
     views = [
-        View(
-            instrument_name="mcp.server.operation.duration",
-            aggregation=ExplicitBucketHistogramAggregation(DURATION_BUCKETS_S),
-        ),
         View(instrument_name="db.client.connection.wait_time", aggregation=seconds),
         View(instrument_name="mcp.server.cache.load.duration", aggregation=seconds),
     ]
     metrics.set_meter_provider(
-        MeterProvider(metric_readers=readers, resource=_resource(), views=views)
+        MeterProvider(
+            metric_readers=[reader],
+            resource=_resource(),
+            views=views,
+            # Exemplars (the span a measurement was taken in) cost every measurement, and the
+            # Prometheus text format does not carry them.
+            exemplar_filter=AlwaysOffExemplarFilter(),
+        )
     )
     _State.registry = registry
     if settings.workers > 1:
@@ -247,6 +161,11 @@ def setup(settings: Settings) -> None:
         default = Path(tempfile.gettempdir()) / f"{SERVICE_NAME}-metrics-{os.getppid()}"
         _State.snapshot_dir = Path(settings.metrics_dir) if settings.metrics_dir else default
         _State.snapshot_dir.mkdir(parents=True, exist_ok=True)
+
+
+def tracing_enabled() -> bool:
+    """Whether spans go anywhere: a tracer provider was installed (OTLP configured, or a test)."""
+    return _State.tracer_provider is not None
 
 
 def enable_tracing(processor: SpanProcessor) -> TracerProvider:

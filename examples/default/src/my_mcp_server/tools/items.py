@@ -7,7 +7,7 @@ parameterized in `db.py`, so argument text can never change a query.
 from typing import Annotated
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
@@ -19,6 +19,10 @@ Value = Annotated[str, Field(max_length=65_536, description="Item value")]
 Limit = Annotated[int, Field(ge=1, le=100, description="Maximum number of items")]
 
 READ_ONLY = ToolAnnotations(read_only_hint=True, idempotent_hint=True)
+
+
+class ItemNotFoundError(ToolError):
+    """No item has the key."""
 
 
 async def read_item(res: Resources, key: str) -> Item:
@@ -33,7 +37,7 @@ async def read_item(res: Resources, key: str) -> Item:
     except DatabaseError as exc:
         raise ToolError(str(exc)) from exc
     if found is None:
-        raise ToolError(f"item not found: {key!r}")
+        raise ItemNotFoundError(f"item not found: {key!r}")
     return Item.model_validate(found)
 
 
@@ -46,7 +50,12 @@ def register(server: MCPServer[Resources]) -> None:
     @server.resource("item://{key}", mime_type="application/json")
     async def item_resource(key: str, ctx: Context[Resources]) -> str:
         """One item as JSON; its result carries the cache's freshness hint."""
-        return (await read_item(resources_of(ctx), key)).model_dump_json()
+        try:
+            item = await read_item(resources_of(ctx), key)
+        except ItemNotFoundError as exc:
+            # Not found is the client's mistake (-32602), not the server's fault (-32603).
+            raise ResourceNotFoundError(str(exc)) from exc
+        return item.model_dump_json()
 
     @server.tool(annotations=READ_ONLY)
     async def search_items(prefix: str, ctx: Context[Resources], limit: Limit = 10) -> list[Item]:

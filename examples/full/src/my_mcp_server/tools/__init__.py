@@ -3,10 +3,11 @@
 from mcp.server.mcpserver import MCPServer
 
 from my_mcp_server.resources import Resources
-from my_mcp_server.tools import info, items, upstream
+from my_mcp_server.tools import delete, info, items, upstream
 
 
 def register_tools(server: MCPServer[Resources]) -> None:
     info.register(server)
     upstream.register(server)
     items.register(server)
+    delete.register(server)

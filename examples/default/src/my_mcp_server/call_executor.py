@@ -1,0 +1,602 @@
+"""The owned executor for the request this server exists for: a well-formed 2026-07-28 tools/call.
+
+It sits on `/mcp` in front of the SDK's own Streamable HTTP entry (and behind authentication,
+when there is any) and answers the one request shape it can prove well-formed with cheap checks:
+a single-exchange `tools/call` of a registered tool, JSON response, at a protocol version the SDK
+serves. It checks what the SDK's entry checks for such a request (Content-Type, Host and Origin
+per the transport-security settings, Accept, body size, the envelope, the routing headers against
+the body, the `_meta` envelope and the params surface), builds the same per-request context a
+tool sees through the SDK, runs the server's own middleware chain around the tool (the SDK's
+request-state boundary, ours, any a user adds; the SDK's span middleware when tracing is on),
+calls the tool through `MCPServer.call_tool` and writes the bytes the SDK's entry would write.
+
+Anything it does not fully understand goes to the SDK's entry before any tool code runs, with the
+body replayed, so every rejection and every other method stays the SDK's answer. The tests hold
+both paths to the same status, headers and bytes (tests/test_fast_path.py). Switch it off with
+`<PKG>_FAST_PATH=false`.
+
+What it builds on is the SDK's public API only; where the SDK's entry does work in private code
+(`mcp.server._streamable_http_modern`, `ServerRunner`, `MCPServer`'s tools/call handler) this
+module keeps a twin of that behaviour, marked `twin of ...` below, which the differential tests
+check against the real thing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from functools import partial
+from typing import Any
+
+import anyio
+import orjson
+from mcp.server.connection import Connection
+from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
+from mcp.server.lowlevel import Server
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.session import ServerSession
+from mcp.server.subscriptions import SubscriptionBus
+from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.dispatcher import CallOptions
+from mcp.shared.exceptions import MCPError, NoBackChannelError
+from mcp.shared.inbound import (
+    ERROR_CODE_HTTP_STATUS,
+    MCP_METHOD_HEADER,
+    MCP_NAME_HEADER,
+    MCP_PARAM_HEADER_PREFIX,
+    MCP_PROTOCOL_VERSION_HEADER,
+    X_MCP_HEADER_KEY,
+    InboundModernRoute,
+    classify_inbound_request,
+)
+from mcp.shared.jsonrpc_dispatcher import (
+    handler_exception_to_error_data,
+    progress_token_from_params,
+)
+from mcp.shared.message import MessageMetadata, ServerMessageMetadata
+from mcp.shared.transport_context import TransportContext
+from mcp_types import (
+    INTERNAL_ERROR,
+    SERVER_INFO_META_KEY,
+    CallToolRequestParams,
+    CallToolResult,
+    ErrorData,
+    ProgressToken,
+    RequestId,
+    TextContent,
+)
+from mcp_types.methods import (
+    CACHEABLE_METHODS,
+    serialize_server_result,
+    validate_client_request,
+)
+from mcp_types.version import MODERN_PROTOCOL_VERSIONS
+from opentelemetry import metrics
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from my_mcp_server.limits import read_body, replay
+from my_mcp_server.plain_counters import PlainCounter
+
+logger = logging.getLogger(__name__)
+meter = metrics.get_meter(__name__)
+# tools/call requests (by their headers) the executor served or handed to the SDK's entry.
+outcomes = PlainCounter(
+    meter,
+    "mcp.server.fast_path.requests",
+    ("outcome",),
+    unit="{request}",
+    description="tools/call requests the owned executor served or handed to the SDK's entry",
+)
+
+METHOD = "tools/call"
+_VERSIONS = frozenset(MODERN_PROTOCOL_VERSIONS)
+_PARAM_PREFIX = MCP_PARAM_HEADER_PREFIX.lower().encode()
+_ROUTING = frozenset({MCP_PROTOCOL_VERSION_HEADER, MCP_METHOD_HEADER, MCP_NAME_HEADER})
+_ENVELOPE_KEYS = frozenset({"jsonrpc", "id", "method", "params"})
+_CALL_KEYS = frozenset({"name", "arguments", "_meta"})
+_JSON_HEADERS = (b"content-type", b"application/json")
+_ABSENT = object()
+# Bound on each memo below (entries are few: one per client `_meta`, one per result shape).
+_MEMO_SIZE = 256
+# The params this request's middleware chain started with, and their model (parsed once).
+_PARSED: ContextVar[tuple[dict[str, Any], CallToolRequestParams] | None] = ContextVar(
+    "parsed_tool_call", default=None
+)
+
+
+@dataclass
+class _ExchangeContext:
+    """The dispatch context of one JSON-mode exchange: no back channel, nowhere to stream to.
+
+    Twin of the SDK's single-exchange context in JSON-response mode, where notifications and
+    progress have no stream to ride and server-to-client requests are refused.
+    """
+
+    transport: TransportContext
+    request_id: RequestId
+    message_metadata: MessageMetadata
+    progress_token: ProgressToken | None = None
+    can_send_request: bool = field(default=False, init=False)
+    _cancel_requested: anyio.Event | None = field(default=None, init=False, repr=False)
+
+    @property
+    def cancel_requested(self) -> anyio.Event:
+        # Made on first use: nothing in a JSON exchange sets it, and few tools wait on it.
+        if self._cancel_requested is None:
+            self._cancel_requested = anyio.Event()
+        return self._cancel_requested
+
+    async def send_raw_request(
+        self, method: str, params: Mapping[str, Any] | None, opts: CallOptions | None = None
+    ) -> dict[str, Any]:
+        raise NoBackChannelError(method)
+
+    async def notify(
+        self, method: str, params: Mapping[str, Any] | None, opts: CallOptions | None = None
+    ) -> None:
+        return None
+
+    async def progress(
+        self, progress: float, total: float | None = None, message: str | None = None
+    ) -> None:
+        return None
+
+
+@dataclass(frozen=True)
+class _Call:
+    """A request the executor has proved well-formed: what dispatching it needs."""
+
+    request_id: RequestId
+    params: dict[str, Any]
+    typed: CallToolRequestParams
+    route: InboundModernRoute
+    headers: dict[str, str]
+
+
+class ToolCallExecutor:
+    """ASGI app for `/mcp`: serves well-formed tools/call itself, hands the rest to `fallback`."""
+
+    def __init__(
+        self,
+        server: MCPServer[Any],
+        lifespan_state: Any,
+        *,
+        fallback: ASGIApp,
+        security: TransportSecuritySettings,
+        subscriptions: SubscriptionBus,
+        max_body_bytes: int,
+        tracing: Callable[[], bool],
+    ) -> None:
+        self.server = server
+        self.lifespan_state = lifespan_state
+        self.fallback = fallback
+        self.subscriptions = subscriptions
+        self.max_body_bytes = max_body_bytes
+        self._security = security
+        self._host_patterns = _patterns(security.allowed_hosts)
+        self._origin_patterns = _patterns(security.allowed_origins)
+        self._lowlevel: Server[Any] = server.session_manager.app
+        # Every middleware on the server runs around the tool, as through the SDK's entry; only
+        # the SDK's span middleware is left out while no tracer is configured (its spans would
+        # go nowhere). A bare lowlevel Server carries exactly the SDK's built-in span middleware.
+        self._tracing = tracing
+        span_types = {type(m) for m in Server("span-middleware-probe").middleware}
+        middleware = list(self._lowlevel.middleware)
+        self._traced = _chain(middleware, self._dispatch)
+        untraced = [m for m in middleware if type(m) not in span_types]
+        self._untraced = _chain(untraced, self._dispatch)
+        # The SDK stamps a fresh copy of its identity on every result; decoding these bytes is
+        # the cheapest fresh copy.
+        self._stamp = orjson.dumps(self._lowlevel.server_info_stamp)
+        # Tool name -> (its input schema, whether it routes an argument through an Mcp-Param
+        # header); the schema object tells a replaced tool from the one checked before.
+        self._declares_headers: dict[str, tuple[Mapping[str, Any], bool]] = {}
+        self._surface_verdicts: dict[tuple[str, str, bytes], bool] = {}
+        self._sieve = sieve_shortcut()
+        self.enabled, reason = self._can_serve()
+        if not self.enabled:
+            logger.warning("tools/call executor steps aside: %s; the SDK serves every call", reason)
+
+    def _can_serve(self) -> tuple[bool, str]:
+        """Whether this server's tools/call is exactly what `_dispatch` reproduces."""
+        entry = self._lowlevel.get_request_handler(METHOD)
+        # MCPServer registers its own bound method; an extension's interceptor replaces it.
+        if entry is None or getattr(entry.handler, "__self__", None) is not self.server:
+            return False, "tools/call is handled by something other than MCPServer itself"
+        if METHOD in CACHEABLE_METHODS:
+            return False, "this mcp version gives tools/call results cache hints"
+        return True, ""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = _plain_call_headers(scope) if self.enabled else None
+        if headers is None or not self._admissible(headers):
+            if headers is not None:
+                outcomes.add(1, "handed_back")
+            await self.fallback(scope, receive, send)
+            return
+        body = await read_body(receive)
+        if body is None:
+            return  # the client left before sending its request: nobody to answer
+        # An oversized body is the SDK's to refuse (it has the same limit as this executor).
+        call = self._parse(body, headers) if len(body) <= self.max_body_bytes else None
+        if call is None:
+            outcomes.add(1, "handed_back")
+            await self.fallback(scope, replay(body, receive), send)
+            return
+        outcomes.add(1, "served")
+        status, payload = await self._answer(call, scope)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-length", str(len(payload)).encode()), _JSON_HEADERS],
+            }
+        )
+        await send({"type": "http.response.body", "body": payload})
+
+    def _admissible(self, headers: dict[str, str]) -> bool:
+        """What the SDK's entry checks before reading the body, answered only when it passes.
+
+        Twin of `TransportSecurityMiddleware.validate_request` and `check_accept_headers`: a
+        request that fails any of them goes to the SDK, which writes (and logs) the refusal.
+        """
+        content_type = headers.get("content-type")
+        if content_type is None or not content_type.lower().startswith("application/json"):
+            return False
+        if self._security.enable_dns_rebinding_protection:
+            if not _matches(headers.get("host"), self._host_patterns):
+                return False
+            origin = headers.get("origin")
+            if origin and not _matches(origin, self._origin_patterns):
+                return False
+        accepted = [
+            part.strip().split(";")[0].strip().lower()
+            for part in headers.get("accept", "").split(",")
+        ]
+        return any(t in ("application/json", "application/*", "*/*") for t in accepted)
+
+    def _parse(self, body: bytes, headers: dict[str, str]) -> _Call | None:
+        """The call in `body`, if it is a well-formed call of a plain tool; None to hand it back."""
+        try:
+            decoded = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        if not (
+            isinstance(decoded, dict)
+            and decoded.keys() == _ENVELOPE_KEYS
+            and decoded["jsonrpc"] == "2.0"
+            and decoded["method"] == METHOD
+        ):
+            return None
+        request_id, params = decoded["id"], decoded["params"]
+        if isinstance(request_id, bool) or not isinstance(request_id, int | str):
+            return None
+        if not isinstance(params, dict) or not params.keys() <= _CALL_KEYS:
+            return None
+        name = params.get("name")
+        if not isinstance(name, str) or self._tool_declares_headers(name):
+            return None
+        route = classify_inbound_request(decoded, headers=headers)
+        if not isinstance(route, InboundModernRoute):
+            return None
+        # The params surface of the caller's version, then the params model, as the SDK checks
+        # them: what it refuses as invalid params (a bad `_meta`, `arguments` that is not an
+        # object, ...) goes back to it.
+        if not self._surface_accepts(route.protocol_version, params):
+            return None
+        try:
+            typed = CallToolRequestParams.model_validate(params, by_name=False)
+        except ValidationError:
+            return None
+        return _Call(request_id, params, typed, route, headers)
+
+    def _surface_accepts(self, version: str, params: dict[str, Any]) -> bool:
+        """`validate_client_request` for these params, remembered by what it depends on.
+
+        With `name` a string and no keys but name, arguments and `_meta` (checked before), the
+        verdict depends only on the version, on what `arguments` is, and on `_meta`, which a
+        client sends the same on every call.
+        """
+        arguments = params.get("arguments", _ABSENT)
+        kind = "object" if isinstance(arguments, dict) else repr(arguments)[:20]
+        key = (version, kind, orjson.dumps(params.get("_meta")))
+        verdict = self._surface_verdicts.get(key)
+        if verdict is None:
+            try:
+                validate_client_request(METHOD, version, params)
+                verdict = True
+            except (ValidationError, KeyError, ValueError):
+                verdict = False
+            if len(self._surface_verdicts) >= _MEMO_SIZE:
+                self._surface_verdicts.clear()
+            self._surface_verdicts[key] = verdict
+        return verdict
+
+    def _tool_declares_headers(self, name: str) -> bool:
+        """True for a tool with Mcp-Param header arguments, or one that does not exist."""
+        lookup = self._lowlevel.get_tool_input_schema
+        schema = lookup(name) if lookup is not None else None
+        if schema is None:
+            return True  # unknown tool: the SDK answers it
+        known = self._declares_headers.get(name)
+        if known is None or known[0] is not schema:  # first call, or the tool was replaced
+            known = (schema, X_MCP_HEADER_KEY in json.dumps(schema))
+            self._declares_headers[name] = known
+        return known[1]
+
+    async def _answer(self, call: _Call, scope: Scope) -> tuple[int, bytes]:
+        """Dispatch `call` as `serve_one` does; (HTTP status, body) as the SDK's entry writes."""
+        route = call.route
+        connection = Connection.from_envelope(
+            route.protocol_version, route.client_info, route.client_capabilities
+        )
+        request = Request(scope)
+        dctx = _ExchangeContext(
+            transport=TransportContext(
+                kind="streamable-http", can_send_request=False, headers=call.headers
+            ),
+            request_id=call.request_id,
+            message_metadata=ServerMessageMetadata(request_context=request),
+            progress_token=progress_token_from_params(call.params),
+        )
+        try:
+            # Twin of `ServerRunner._make_context`.
+            meta = call.typed.meta
+            ctx: ServerRequestContext[Any, Any] = ServerRequestContext(
+                session=ServerSession(dctx, connection, request_meta=meta),
+                lifespan_context=self.lifespan_state,
+                method=METHOD,
+                params=call.params,
+                request_id=call.request_id,
+                meta=meta,
+                protocol_version=route.protocol_version,
+                request=request,
+            )
+            chain = self._traced if self._tracing() else self._untraced
+            _PARSED.set((call.params, call.typed))
+            result = _dump_result(await chain(ctx))
+        except Exception as exc:
+            error = _error_data(exc)
+            reply: dict[str, Any] = {"jsonrpc": "2.0", "id": call.request_id}
+            reply["error"] = error.model_dump(mode="json", by_alias=True, exclude_none=True)
+            return ERROR_CODE_HTTP_STATUS.get(error.code, 200), encode_reply(reply)
+        finally:
+            # The SDK's entry unwinds the connection's exit stack shielded and bounded, for the
+            # transports whose runner puts work on it. Here the connection is reachable only
+            # through the session, which keeps it private: nothing can have registered cleanup,
+            # so a plain close (no cancel scope on the hot path) does the same.
+            await connection.exit_stack.aclose()
+        return 200, encode_reply({"jsonrpc": "2.0", "id": call.request_id, "result": result})
+
+    async def _dispatch(self, ctx: ServerRequestContext[Any, Any]) -> HandlerResult:
+        """The innermost call: twin of `ServerRunner._on_request` for tools/call.
+
+        Reads method and params off `ctx`, so a middleware that rewrote them is honoured.
+        """
+        if ctx.method != METHOD:
+            raise MCPError(code=INTERNAL_ERROR, message="Internal server error")
+        parsed = _PARSED.get()
+        if parsed is not None and parsed[0] is ctx.params:
+            params = parsed[1]
+        else:  # a middleware replaced the params
+            params = CallToolRequestParams.model_validate(ctx.params or {}, by_name=False)
+        result = await self._call_tool(ctx, params)
+        return self._serialize(ctx.protocol_version, result)
+
+    async def _call_tool(
+        self, ctx: ServerRequestContext[Any, Any], params: CallToolRequestParams
+    ) -> BaseModel:
+        """Twin of `MCPServer`'s tools/call handler: the tool's own failures become results."""
+        context: Context[Any, Any] = Context(
+            request_context=ctx,
+            mcp_server=self.server,
+            input_params=params,
+            subscriptions=self.subscriptions,
+        )
+        try:
+            return await self.server.call_tool(params.name, params.arguments or {}, context)
+        except MCPError:
+            raise
+        except Exception as exc:
+            if isinstance(exc, ToolError) and not isinstance(exc, UnexpectedToolError):
+                if isinstance(exc.__cause__, ValidationError):
+                    # Field names only: the rejected values are the caller's data.
+                    fields = sorted(
+                        {".".join(str(p) for p in err["loc"]) for err in exc.__cause__.errors()}
+                    )
+                    logger.info("Tool %r rejected arguments: %r", params.name, fields)
+                else:
+                    logger.info("Tool %r failed: %r", params.name, str(exc))
+            else:
+                logger.exception("Tool %r raised an unexpected exception", params.name)
+            return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True)
+
+    def _serialize(self, version: str, result: BaseModel) -> dict[str, Any]:
+        """Twin of `ServerRunner._serialize` for tools/call (which takes no cache hints)."""
+        dumped = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+        try:
+            dumped = self._sieve(version, dumped)
+        except ValidationError:
+            logger.exception("handler for %r returned an invalid result", METHOD)
+            raise MCPError(
+                code=INTERNAL_ERROR, message="Handler returned an invalid result"
+            ) from None
+        if dumped.get("resultType") is None:
+            dumped["resultType"] = "complete"
+        raw_meta = dumped.get("_meta")
+        if raw_meta is None:
+            dumped["_meta"] = {SERVER_INFO_META_KEY: orjson.loads(self._stamp)}
+        elif isinstance(raw_meta, dict) and raw_meta.get(SERVER_INFO_META_KEY) is None:
+            dumped["_meta"] = {**raw_meta, SERVER_INFO_META_KEY: orjson.loads(self._stamp)}
+        return dumped
+
+
+class _SieveShortcut:
+    """`serialize_server_result` for tools/call results, shortened for the common shapes.
+
+    The sieve validates a result against the caller's version and dumps it again, in that
+    version's field order. For a result of text blocks (structured content, error flag and
+    result type beside them, no `_meta`), those fields' values pass through the sieve unchanged
+    (strings, a bool, and structured content typed `Any`), so what it writes is the input with
+    its keys in another order. The first result of each shape goes through the real sieve; if
+    the input, reordered as the sieve ordered it, is byte for byte what the sieve wrote, later
+    results of that shape are reordered the same way instead. Any other shape, or one where the
+    two differ, always takes the sieve.
+    """
+
+    def __init__(self) -> None:
+        # (version, shape) -> (result keys, text block keys) in the sieve's order, or None
+        self._orders: dict[tuple[str, tuple[Any, ...]], tuple[tuple[str, ...], ...] | None] = {}
+
+    def __call__(self, version: str, dumped: dict[str, Any]) -> dict[str, Any]:
+        shape = _text_result_shape(dumped)
+        if shape is None:
+            return serialize_server_result(METHOD, version, dumped)
+        key = (version, shape)
+        if key in self._orders:
+            order = self._orders[key]
+            if order is None:
+                return serialize_server_result(METHOD, version, dumped)
+            return _reordered(dumped, order)
+        sieved = serialize_server_result(METHOD, version, dumped)
+        order = _order_of(sieved)
+        if order is not None and (
+            set(order[0]) != dumped.keys()
+            or orjson.dumps(_reordered(dumped, order)) != orjson.dumps(sieved)
+        ):
+            order = None
+        if len(self._orders) >= _MEMO_SIZE:
+            self._orders.clear()
+        self._orders[key] = order
+        return sieved
+
+
+_TEXT_BLOCK_KEYS = frozenset({"type", "text"})
+_TEXT_RESULT_KEYS = frozenset({"content", "isError", "resultType", "structuredContent"})
+
+
+def sieve_shortcut() -> Callable[[str, dict[str, Any]], dict[str, Any]]:
+    """A fresh `_SieveShortcut` (its memo starts empty)."""
+    return _SieveShortcut()
+
+
+def _text_result_shape(dumped: dict[str, Any]) -> tuple[Any, ...] | None:
+    """(result keys, number of blocks) of a result made of plain text blocks; None otherwise."""
+    content = dumped.get("content")
+    if not isinstance(content, list) or not dumped.keys() <= _TEXT_RESULT_KEYS:
+        return None
+    for block in content:
+        if not (
+            isinstance(block, dict)
+            and block.keys() == _TEXT_BLOCK_KEYS
+            and block["type"] == "text"
+            and isinstance(block["text"], str)
+        ):
+            return None
+    if not isinstance(dumped.get("isError", False), bool):
+        return None
+    if not isinstance(dumped.get("resultType", ""), str):
+        return None
+    return (tuple(sorted(dumped)), len(content))
+
+
+def _order_of(sieved: dict[str, Any]) -> tuple[tuple[str, ...], ...] | None:
+    content = sieved.get("content")
+    if not isinstance(content, list):
+        return None
+    block_orders = {tuple(block) for block in content if isinstance(block, dict)}
+    if len(block_orders) > 1 or any(set(keys) != _TEXT_BLOCK_KEYS for keys in block_orders):
+        return None
+    return (tuple(sieved), *block_orders)
+
+
+def _reordered(dumped: dict[str, Any], order: tuple[tuple[str, ...], ...]) -> dict[str, Any]:
+    keys, *block_keys = order
+    result = {k: dumped[k] for k in keys}
+    if block_keys:
+        result["content"] = [{k: block[k] for k in block_keys[0]} for block in dumped["content"]]
+    return result
+
+
+def _chain(middleware: list[ServerMiddleware[Any]], inner: CallNext) -> CallNext:
+    """`inner` wrapped in `middleware`, outermost first: twin of the runner's composition."""
+    call = inner
+    for outer in reversed(middleware):
+        call = partial(_apply, outer, call)
+    return call
+
+
+def _apply(
+    middleware: ServerMiddleware[Any], call_next: CallNext, ctx: ServerRequestContext[Any, Any]
+) -> Awaitable[HandlerResult]:
+    return middleware(ctx, call_next)
+
+
+def _dump_result(result: HandlerResult) -> dict[str, Any]:
+    """Twin of the runner's `_dump_result`: what a middleware chain returned, as a wire dict."""
+    if result is None:
+        return {}
+    if isinstance(result, ErrorData):
+        raise MCPError.from_error_data(result)
+    if isinstance(result, BaseModel):
+        return result.model_dump(by_alias=True, mode="json", exclude_none=True)
+    if isinstance(result, dict):
+        return dict(result)
+    raise TypeError(f"handler returned {type(result).__name__}; expected BaseModel, dict, or None")
+
+
+def _error_data(exc: Exception) -> ErrorData:
+    """Twin of the SDK's `modern_error_data`: handler internals never reach the wire."""
+    error = handler_exception_to_error_data(exc)
+    if error is not None:
+        return error
+    logger.exception("modern request handler raised")
+    return ErrorData(code=INTERNAL_ERROR, message="Internal server error")
+
+
+def encode_reply(reply: dict[str, Any]) -> bytes:
+    """The bytes the SDK's entry writes: `json.dumps` of the dumped message, compact, ASCII."""
+    return json.dumps(reply, separators=(",", ":")).encode()
+
+
+def _patterns(allowed: list[str]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """(exact values, prefixes of `name:*` wildcard-port entries) of an allow-list."""
+    prefixes = tuple(a[:-1] for a in allowed if a.endswith(":*"))
+    return frozenset(allowed), prefixes
+
+
+def _matches(value: str | None, patterns: tuple[frozenset[str], tuple[str, ...]]) -> bool:
+    """Twin of the SDK's Host/Origin check: an exact entry, or `name:*` with any port."""
+    if not value:
+        return False
+    exact, prefixes = patterns
+    return value in exact or value.startswith(prefixes)
+
+
+def _plain_call_headers(scope: Scope) -> dict[str, str] | None:
+    """The headers of a modern tools/call POST with no Mcp-Param and no repeated routing header.
+
+    None for any other request. Names arrive lower-cased (ASGI); the first copy of a repeated
+    header wins, as in Starlette's `Headers`.
+    """
+    if scope["type"] != "http" or scope["method"] != "POST":
+        return None
+    headers: dict[str, str] = {}
+    for key, value in scope["headers"]:
+        name = key.decode("latin-1")
+        if name in headers:
+            if name in _ROUTING:
+                return None
+            continue
+        if key.startswith(_PARAM_PREFIX):
+            return None
+        headers[name] = value.decode("latin-1")
+    if headers.get(MCP_METHOD_HEADER) != METHOD:
+        return None
+    return headers if headers.get(MCP_PROTOCOL_VERSION_HEADER) in _VERSIONS else None

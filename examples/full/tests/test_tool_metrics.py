@@ -8,7 +8,10 @@ from opentelemetry.sdk.metrics.view import ExplicitBucketHistogramAggregation, V
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from my_mcp_server.tool_metrics import DURATION_BUCKETS_S, DurationHistogram
+from my_mcp_server.tool_metrics import (
+    DURATION_BUCKETS_S,
+    DurationHistogram,
+)
 
 # (seconds, method, tool, error type): on bounds, between them, past the last, and a tool error
 CALLS = [

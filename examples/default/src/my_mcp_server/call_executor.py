@@ -7,8 +7,9 @@ serves. It checks what the SDK's entry checks for such a request (Content-Type, 
 per the transport-security settings, Accept, body size, the envelope, the routing headers against
 the body, the `_meta` envelope and the params surface), builds the same per-request context a
 tool sees through the SDK, runs the server's own middleware chain around the tool (the SDK's
-request-state boundary, ours, any a user adds; the SDK's span middleware when tracing is on),
-calls the tool through `MCPServer.call_tool` and writes the bytes the SDK's entry would write.
+request-state boundary, ours, any a user adds before the app is built: the chain is composed
+once; the SDK's span middleware when tracing is on), calls the tool through
+`MCPServer.call_tool` and writes the bytes the SDK's entry would write.
 
 Anything it does not fully understand goes to the SDK's entry before any tool code runs, with the
 body replayed, so every rejection and every other method stays the SDK's answer. The tests hold

@@ -299,17 +299,18 @@ def leak_check(
     settings = Settings()
     with tempfile.TemporaryDirectory(prefix="leak-check-") as tmp:
         directory = Path(tmp)
+        # Throughput is not what is checked: waits sized for the SLA would refuse calls on a
+        # busy machine, and tracemalloc slows every call.
+        patient = {"db_acquire_timeout_s": "10", "request_timeout_s": "60"}
         env = one_worker_env(
             tracemalloc_frames=str(args.frames),
             memory_snapshot_dir=tmp,
             cache_l1_max_items=str(LEAK_CHECK_L1_ITEMS),
-            # tracemalloc slows every call: waits sized for the SLA would refuse calls.
-            db_acquire_timeout_s="10",
-            request_timeout_s="60",
+            **patient,
         )
         env.update(env_overrides or {})
         if args.seed:  # by a server without tracemalloc: seeding is not what is checked
-            with started_server(settings.host, free_port(), one_worker_env(), args.items):
+            with started_server(settings.host, free_port(), one_worker_env(**patient), args.items):
                 pass
         with started_server(settings.host, free_port(), env, args.items, seeded=False) as server:
             assert server.process is not None

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import SERVERS, running_server
+from tests.conftest import PATHS, SERVERS, running_server, server_on_path
 
 from loadtest.mcp_wire import request_headers, tools_call_body
 from loadtest.scenarios import Call
@@ -128,11 +128,10 @@ requests = tool_calls | (
 ).map(lambda body: ("server_info", body))
 
 
-@pytest.fixture(scope="module", params=["executor", "sdk entry"])
+@pytest.fixture(scope="module", params=list(PATHS))
 def fuzz_url(request: pytest.FixtureRequest, server_env: dict[str, str]) -> Iterator[str]:
     """A server with the tools/call executor on, then one with it off."""
-    fast_path = "true" if request.param == "executor" else "false"
-    with running_server(server_env, fast_path=fast_path) as url:
+    with server_on_path(server_env, request.param) as url:
         yield url
 
 

@@ -17,10 +17,11 @@ from tests.conftest import (
     ENV_PREFIX,
     MODES,
     PACKAGE,
+    PATHS,
     Connect,
     Mode,
     client_for,
-    running_server,
+    server_on_path,
 )
 
 from loadtest.run import free_port
@@ -28,11 +29,10 @@ from loadtest.run import free_port
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(scope="module", params=["executor", "sdk entry"])
+@pytest.fixture(scope="module", params=list(PATHS))
 def base_url(request: pytest.FixtureRequest, server_env: dict[str, str]) -> Iterator[str]:
     """A server of this module's own, with the executor on, then off."""
-    fast_path = "true" if request.param == "executor" else "false"
-    with running_server(server_env, fast_path=fast_path) as url:
+    with server_on_path(server_env, request.param) as url:
         yield url
 
 

@@ -150,6 +150,17 @@ def wait_until_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout_s: 
     raise TimeoutError(f"server at {base_url} not ready within {timeout_s} s")
 
 
+# The two paths a tools/call can take: the owned executor, or the SDK's own entry (FAST_PATH).
+PATHS = {"executor": "true", "sdk entry": "false"}
+
+
+@contextmanager
+def server_on_path(env: dict[str, str], path: str) -> Iterator[str]:
+    """`running_server` whose tools/call requests take `path` (a key of PATHS)."""
+    with running_server(env, fast_path=PATHS[path]) as url:
+        yield url
+
+
 @contextmanager
 def running_server(env: dict[str, str], **overrides: str) -> Iterator[str]:
     """A real server process (the same command `make run` uses) on a free port; yields its URL.

@@ -7,9 +7,10 @@ namespace of the seeded bench database):
 Every layer is called directly, one call in flight, each call in a task of its own (as uvicorn
 runs each request), with no HTTP server and no load generator, on `get_item` of a key the
 warm-up put in L1: the generated ASGI app (executor on, then off), the tools/call executor alone
-(the app's `/mcp` route), `MCPServer.call_tool`, and the tool's own read; beside them
-bench/bare_server.py's app answering the same call. Each figure is the best of 7 blocks of calls
-(process CPU time per call); what a layer adds is its figure minus that of the layer inside it.
+(the app's `/mcp` route), `MCPServer.call_tool`, and the tool's own read (`read_cached`);
+beside them bench/bare_server.py's app answering the same call. Each figure is the best of 7
+blocks of calls (process CPU time per call); what a layer adds is its figure minus that of the
+layer inside it.
 """
 
 from __future__ import annotations
@@ -107,7 +108,7 @@ async def measure(package: str, calls: int) -> tuple[dict[str, float], list[str]
     """CPU per call of every layer, and the names of the server middleware."""
     app_module = importlib.import_module(f"{package}.app")
     settings_type = importlib.import_module(f"{package}.settings").Settings
-    read_item = importlib.import_module(f"{package}.tools.items").read_item
+    read_cached = importlib.import_module(f"{package}.tools.items").read_cached
 
     figures = {"bare": await per_call_us(asgi_call(bare_server.create_app()), calls)}
     off = settings_type(fast_path=False)
@@ -135,7 +136,7 @@ async def measure(package: str, calls: int) -> tuple[dict[str, float], list[str]
         figures["call_tool"] = await per_call_us(
             lambda: server.call_tool("get_item", arguments, context), calls
         )
-        figures["tool"] = await per_call_us(lambda: read_item(resources, KEY), calls)
+        figures["tool"] = await per_call_us(lambda: read_cached(resources, KEY), calls)
     return figures, names
 
 
@@ -148,7 +149,7 @@ ROWS = [
      "checks, per-request context, server middleware ({middleware}), result sieve, JSON"),
     ("MCPServer.call_tool", "call_tool", "tool",
      "tool manager: argument model, result conversion (+ indented text copy)"),
-    ("the tool (read_item, L1 hit)", "tool", "", "the generated code's own work"),
+    ("get_item's read (L1 hit)", "tool", "", "the generated code's own work"),
     ("app, executor off", "app, executor off", None, "every request through the SDK's entry"),
     ("bare Starlette app", "bare", None, "bench/bare_server.py: the same answer, no MCP"),
 ]  # fmt: skip

@@ -4,7 +4,9 @@ Renders the postgresql + redis combination into build/bench/project, seeds a thr
 then measures every server, one at a time, in interleaved rounds, with the same load: the
 hot-read scenario (the generated project's Zipf keys), closed loop (every connection sends its
 next call as soon as the last one returns), from wrk (bench/wrk_load.py) or, with
-`--harness locust`, from the generated project's own locustfile:
+`--harness locust`, from the generated project's own locustfile. The servers with a cache first
+read every key of the load several times (wrk_load.WARM_READS), so theirs are figures of cached
+calls, as the goals are stated:
 
   generated      the rendered server, default settings (pools, L1 + Redis cache, the owned
                  tools/call executor)
@@ -49,6 +51,9 @@ PACKAGE = "my_mcp_server"  # the default package name of a render
 ENV_PREFIX = PACKAGE.upper() + "_"
 # Measured in this order in every round; generated-sdk is the generated server, fast path off.
 SERVERS = ("generated", "generated-sdk", "naive", "bare")
+# Servers with a cache: their measured run follows a warm-up that reads every key of the load
+# (wrk_load.WARM_READS times), so the figures are of cached calls, as the goals are stated.
+CACHED = ("generated", "generated-sdk")
 ANSWERS = {"database": "postgresql", "cache": "redis", "deployment": "none", "auth": "none"}
 
 
@@ -158,7 +163,15 @@ def cpu_seconds(root: int) -> float:
     return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(load: LoadRun, running: Running, name: str, args: argparse.Namespace) -> Result:
+# Warms a server's caches (its URL): every key of the load, read several times.
+Warm = Callable[[str], None]
+
+
+def measure(
+    load: LoadRun, running: Running, name: str, args: argparse.Namespace, warm: Warm
+) -> Result:
+    if name in CACHED:
+        warm(running.url)
     load(running.url, f"{name}-warmup", args.warmup)
     cpu_before = cpu_seconds(running.pid)
     measured = load(running.url, name, args.seconds)
@@ -210,14 +223,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("rendering postgresql + redis ...", flush=True)
     python = render()
     if args.harness == "wrk":
-        script = wrk_load.write_script(python, PROJECT, args.items, BUILD / "hot.lua")
+        script, warm_script = wrk_load.write_scripts(python, PROJECT, args.items, BUILD)
 
         def load(url: str, name: str, seconds: float) -> Load:
             return wrk_load.run(script, url, args.users, seconds)
+
+        def warm(url: str) -> None:
+            wrk_load.warm(warm_script, url, args.users)
     else:
 
         def load(url: str, name: str, seconds: float) -> Load:
             return locust(python, url, name, args, seconds)
+
+        def warm(url: str) -> None:
+            load(url, "cache-warmup", 4 * args.warmup)  # locust has no fixed-count run
 
     admin_url = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
     redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -262,7 +281,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 with server(command, port, server_env) as running:
                     if name == "generated" and round_ == 1:
                         record_response(running.url, recorded)
-                    runs[name].append(measure(load, running, name, args))
+                    runs[name].append(measure(load, running, name, args, warm))
         print("in-process layers ...", flush=True)
         split = [str(BENCH / "layers.py"), "--package", PACKAGE, "--response", str(recorded)]
         # Its table is printed with the others below; its errors go straight to the terminal.

@@ -65,6 +65,28 @@ end
 """
 
 
+# Reads every distinct key of the replayed sequence this many times, then stops: with keep-alive
+# connections spread over the workers at random, a key read k times is missing from a given
+# worker's L1 with probability 2**-k (two workers), so the measured run is of cached calls.
+WARM_READS = 8
+WARM_SCRIPT = """\
+local bodies = %(bodies)s
+local headers = %(headers)s
+local next_body = 0
+local answered = 0
+
+function request()
+  next_body = next_body %% #bodies + 1
+  return wrk.format("POST", "/mcp", headers, bodies[next_body])
+end
+
+function response()
+  answered = answered + 1
+  if answered >= #bodies then wrk.thread:stop() end
+end
+"""
+
+
 @dataclass
 class Load:
     """What one load run measured (the harness's view: every request it sent)."""
@@ -90,8 +112,9 @@ def get_item_call(request_id: int, key: str) -> str:
     return json.dumps(call, separators=(",", ":"))
 
 
-def write_script(python: Path, project: Path, items: int, path: Path) -> Path:
-    """A wrk script replaying the hot scenario's keys, drawn by the project's own `ZipfKeys`."""
+def write_scripts(python: Path, project: Path, items: int, directory: Path) -> tuple[Path, Path]:
+    """(the load, the cache warm-up): wrk scripts of the hot scenario's keys, drawn by the
+    project's own `ZipfKeys`; the warm-up reads each distinct key WARM_READS times."""
     draw = (
         "import json, random; from loadtest.scenarios import ZipfKeys, item_key;"
         f"keys = ZipfKeys({items}); rng = random.Random(1);"
@@ -100,10 +123,22 @@ def write_script(python: Path, project: Path, items: int, path: Path) -> Path:
     drawn = subprocess.run(
         [str(python), "-c", draw], cwd=project, check=True, capture_output=True, text=True
     )
-    bodies = [get_item_call(n, key) for n, key in enumerate(json.loads(drawn.stdout), 1)]
+    keys = json.loads(drawn.stdout)
+    bodies = [get_item_call(n, key) for n, key in enumerate(keys, 1)]
     tables = {"bodies": _lua_table(bodies), "headers": _lua_table(HEADERS), "marker": MARKER}
-    path.write_text(SCRIPT % tables)
-    return path
+    load = directory / "hot.lua"
+    load.write_text(SCRIPT % tables)
+    distinct = sorted(set(keys)) * WARM_READS
+    warm_bodies = [get_item_call(n, key) for n, key in enumerate(distinct, 1)]
+    warm = directory / "warm.lua"
+    warm.write_text(WARM_SCRIPT % {"bodies": _lua_table(warm_bodies), "headers": tables["headers"]})
+    return load, warm
+
+
+def warm(script: Path, url: str, connections: int) -> None:
+    """Run the warm-up script to its end (bounded: two minutes)."""
+    command = ["wrk", "-t1", f"-c{connections}", "-d120s", "-s", str(script), url + "/mcp"]
+    subprocess.run(command, check=True, capture_output=True)
 
 
 def run(script: Path, url: str, connections: int, seconds: float) -> Load:

@@ -7,7 +7,7 @@ namespace of the seeded bench database):
 Every layer is called directly, one call in flight, each call in a task of its own (as uvicorn
 runs each request), with no HTTP server and no load generator, on `get_item` of a key the
 warm-up put in L1: the generated ASGI app (executor on, then off), the tools/call executor alone
-(the app's `/mcp` route), `MCPServer.call_tool`, and the tool's own read (`read_cached`);
+(what the app answers `/mcp` with), `MCPServer.call_tool`, and the tool's own read (`read_cached`);
 beside them bench/bare_server.py's app answering the same call. Each figure is the best of 7
 blocks of calls (process CPU time per call); what a layer adds is its figure minus that of the
 layer inside it.
@@ -29,7 +29,6 @@ from typing import Any
 import bare_server
 import wrk_load
 from mcp.server.mcpserver import Context
-from starlette.routing import Route
 
 KEY = "item-000001"  # the Zipf head: always in L1 after the warm-up
 BLOCKS = 7
@@ -121,8 +120,10 @@ async def measure(package: str, calls: int) -> tuple[dict[str, float], list[str]
             raise SystemExit(f"layers: get_item({KEY!r}) failed: {answer!r}")
         figures["app"] = await per_call_us(call, calls)
 
-        # The app's /mcp route is the executor (the project has no auth in the bench).
-        executor = next(r.endpoint for r in app.routes if isinstance(r, Route) and r.path == "/mcp")
+        # What the app answers /mcp with is the executor (the project has no auth in the bench).
+        executor = next(
+            m.kwargs["endpoint"] for m in app.user_middleware if m.cls.__name__ == "OwnedRoute"
+        )
         figures["executor"] = await per_call_us(asgi_call(executor), calls)
         server, resources = executor.server, executor.lifespan_state
         names = [type(m).__name__ for m in server.middleware]

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp
 from my_mcp_server import runtime_metrics, telemetry
 from my_mcp_server.call_executor import ToolCallExecutor
 from my_mcp_server.limits import RequestLimits
+from my_mcp_server.owned_route import OwnedRoute
 from my_mcp_server.resources import Resources
 from my_mcp_server.server import build_server
 from my_mcp_server.settings import Settings
@@ -92,9 +93,7 @@ def create_app(settings: Settings | None = None) -> Starlette:
         )
         if executor.enabled:
             endpoint = executor
-    routes: list[BaseRoute] = [] if endpoint is None else [Route("/mcp", endpoint)]
-    # /mcp first: the route the server exists for is matched before any other, and before the
-    # mount, so the SDK's own /mcp route sees only what this one hands on.
+    routes: list[BaseRoute] = []
     routes += [Route("/healthz", healthz), Route("/readyz", readyz)]
     if settings.metrics_port is None:
         routes.append(Route("/metrics", metrics))
@@ -110,15 +109,16 @@ def create_app(settings: Settings | None = None) -> Starlette:
         ):
             yield
 
-    return Starlette(
-        routes=routes,
-        # Outermost: an oversized or stuck request is cut off before anything else works on it.
-        middleware=[
-            Middleware(
-                RequestLimits,
-                max_body_bytes=settings.max_request_bytes,
-                timeout_s=settings.request_timeout_s,
-            )
-        ],
-        lifespan=lifespan,
-    )
+    # Outermost: an oversized or stuck request is cut off before anything else works on it.
+    middleware = [
+        Middleware(
+            RequestLimits,
+            max_body_bytes=settings.max_request_bytes,
+            timeout_s=settings.request_timeout_s,
+        )
+    ]
+    if endpoint is not None:
+        # /mcp is answered ahead of the router (so before the mount: the SDK's own /mcp route
+        # sees only what this endpoint hands on).
+        middleware.append(Middleware(OwnedRoute, path="/mcp", endpoint=endpoint))
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

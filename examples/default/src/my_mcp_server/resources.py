@@ -1,6 +1,7 @@
 """The long-lived resources of one server process, opened and closed in the MCP lifespan.
 
-Tools reach them through the SDK's request context (`resources_of(ctx)`), never through globals,
+Tools reach them through the SDK's request context (`resources_of(ctx)`) or, where they are
+registered with them (tools/items.py), from the server they belong to; never through globals,
 so tests can run several servers in one process and nothing connects at import time.
 """
 

@@ -53,7 +53,7 @@ def build_server(resources: Resources) -> MCPServer[Resources]:
         subscriptions=False,
     )
     mistakes.check_against(server)
-    register_tools(server)
+    register_tools(server, resources)
     register_prompts(server)
     register_completions(server, resources)
     return server

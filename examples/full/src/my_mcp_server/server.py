@@ -60,7 +60,7 @@ def build_server(resources: Resources, bearer: BearerAuth | None = None) -> MCPS
         auth=bearer.settings,
     )
     mistakes.check_against(server)
-    register_tools(server)
+    register_tools(server, resources)
     register_prompts(server)
     register_completions(server, resources)
     return server

@@ -4,15 +4,16 @@ Arguments are validated by their types (the signature is the JSON schema); SQL i
 parameterized in `db.py`, so argument text can never change a query.
 """
 
-from typing import Annotated
+from typing import Annotated, Any, cast
 
-from mcp.server.mcpserver import Context, MCPServer
+import pydantic_core
+from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
 from my_mcp_server.db import DatabaseError, Item
-from my_mcp_server.resources import Resources, resources_of
+from my_mcp_server.resources import Resources
 
 Key = Annotated[str, Field(min_length=1, max_length=128, description="Item key")]
 Value = Annotated[str, Field(max_length=65_536, description="Item value")]
@@ -25,8 +26,8 @@ class ItemNotFoundError(ToolError):
     """No item has the key."""
 
 
-async def read_item(res: Resources, key: str) -> Item:
-    """The item, through the cache; a ToolError if absent or the database is busy."""
+async def read_cached(res: Resources, key: str) -> dict[str, Any]:
+    """The item as the cache holds it (its JSON form); a ToolError if absent or the database is busy."""
 
     async def load() -> object:
         item = await res.db.get_item(key)
@@ -38,37 +39,50 @@ async def read_item(res: Resources, key: str) -> Item:
         raise ToolError(str(exc)) from exc
     if found is None:
         raise ItemNotFoundError(f"item not found: {key!r}")
-    return Item.model_validate(found)
+    return cast(dict[str, Any], found)
 
 
-def register(server: MCPServer[Resources]) -> None:
+async def read_item(res: Resources, key: str) -> Item:
+    """The item, through the cache; a ToolError if absent or the database is busy."""
+    return Item.model_validate(await read_cached(res, key))
+
+
+def register(server: MCPServer[Resources], res: Resources) -> None:
+    # The tools use the resources of the server they are registered on (opened by its lifespan
+    # before the first call): the hot read needs no per-call lookup through the request context.
     @server.tool(annotations=READ_ONLY)
-    async def get_item(key: Key, ctx: Context[Resources]) -> Item:
+    async def get_item(key: Key) -> Annotated[CallToolResult, Item]:
         """Read one item by key (served from the cache when warm)."""
-        return await read_item(resources_of(ctx), key)
+        # The cached JSON is the result as it is: the SDK still checks it against Item (the
+        # output schema), but nothing builds an Item from it only to dump it again. The text
+        # block is what the SDK writes for a returned Item.
+        found = await read_cached(res, key)
+        text = pydantic_core.to_json(found, indent=2).decode()
+        return CallToolResult(
+            content=[TextContent(type="text", text=text)], structured_content=found
+        )
 
     @server.resource("item://{key}", mime_type="application/json")
-    async def item_resource(key: str, ctx: Context[Resources]) -> str:
+    async def item_resource(key: str) -> str:
         """One item as JSON; its result carries the cache's freshness hint."""
         try:
-            item = await read_item(resources_of(ctx), key)
+            item = await read_item(res, key)
         except ItemNotFoundError as exc:
             # Not found is the client's mistake (-32602), not the server's fault (-32603).
             raise ResourceNotFoundError(str(exc)) from exc
         return item.model_dump_json()
 
     @server.tool(annotations=READ_ONLY)
-    async def search_items(prefix: str, ctx: Context[Resources], limit: Limit = 10) -> list[Item]:
+    async def search_items(prefix: str, limit: Limit = 10) -> list[Item]:
         """Items whose key starts with `prefix`, in key order."""
         try:
-            return await resources_of(ctx).db.search_items(prefix[:128], limit)
+            return await res.db.search_items(prefix[:128], limit)
         except DatabaseError as exc:
             raise ToolError(str(exc)) from exc
 
     @server.tool(annotations=ToolAnnotations(idempotent_hint=True, destructive_hint=False))
-    async def put_item(key: Key, value: Value, ctx: Context[Resources]) -> Item:
+    async def put_item(key: Key, value: Value) -> Item:
         """Create or replace an item, then invalidate its cached copy."""
-        res = resources_of(ctx)
         try:
             item = await res.db.put_item(key, value)
         except DatabaseError as exc:

@@ -6,8 +6,8 @@ from my_mcp_server.resources import Resources
 from my_mcp_server.tools import delete, info, items, upstream
 
 
-def register_tools(server: MCPServer[Resources]) -> None:
+def register_tools(server: MCPServer[Resources], resources: Resources) -> None:
     info.register(server)
     upstream.register(server)
-    items.register(server)
+    items.register(server, resources)
     delete.register(server)

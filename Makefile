@@ -17,11 +17,11 @@ install: ## the template's dev environment (.venv)
 	$(UV) sync
 
 .PHONY: test
-test: lint ## lint, then every test: questions, every combination (render, lint, suite per source tree), updates
+test: lint ## lint, then every test: questions, every combination (render, lint, suite per source tree: whole in a pairwise cover, quick elsewhere), updates
 	$(UV) run pytest -n $(JOBS)
 
 .PHONY: test-one
-test-one: ## one combination, DATA="database=postgresql cache=redis": render, lint, full suite, deploy tests
+test-one: ## one combination, DATA="database=postgresql cache=redis": render, lint, whole suite, deploy tests
 	$(UV) run pytest -p no:cacheprovider tests/test_matrix.py::test_combination --combination "$(DATA)"
 
 .PHONY: test-fast

@@ -46,7 +46,7 @@ _STARTED = time.monotonic()
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """One line: how many combinations passed, how many ran the full suite, the wall time."""
-    passed = total = full = 0
+    passed = total = full = quick = 0
     step_times: dict[str, list[float]] = {}
     for outcome in ("passed", "failed"):
         for report in terminalreporter.stats.get(outcome, []):
@@ -55,7 +55,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
                 continue
             total += 1
             passed += outcome == "passed"
-            full += bool(props.get("full_suite"))
+            full += props.get("suite") == "full"
+            quick += props.get("suite") == "quick"
             for step, seconds in props.get("steps", {}).items():
                 step_times.setdefault(step, []).append(seconds)
     if step_times:
@@ -68,6 +69,7 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         )
     if total:
         terminalreporter.write_line(
-            f"matrix: {passed}/{total} combinations passed, {full} full suites "
+            f"matrix: {passed}/{total} combinations passed, {full} full suites, "
+            f"{quick} quick suites (slow tests left out) "
             f"(wall time {time.monotonic() - _STARTED:.0f} s)"
         )

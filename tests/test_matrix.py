@@ -2,12 +2,14 @@
 
 Every combination renders, has its files and config files checked, installs, lints (ruff, ruff
 format, mypy --strict) and runs its deployment tests (tests/test_deploy.py,
-tests/test_helm_chart.py) when it has deployment files. The rest of the generated suite runs once
-per distinct source tree (tests/source_tree.py), and the README's quick start
-(tests/readme_runner.py: make install, make db-create, make test, make run and a client call)
-once per README fingerprint (the tree, the runnable blocks and the `make -n` recipes they call):
-the first combination of a run to reach a key claims it; the others with that key (they differ
-only in the deployment answer) run only their deployment tests.
+tests/test_helm_chart.py) when it has deployment files. The generated suite runs once per
+distinct source tree (tests/source_tree.py): whole (`make test`) in the trees of a pairwise cover
+(tests/suite_plan.py), without its tests marked slow (`make test-quick`) in the others. The
+README's quick start (tests/readme_runner.py: make install, make db-create, make test, make run
+and a client call) runs once per README fingerprint (the tree, the runnable blocks and the
+`make -n` recipes they call), its `make test` line only where the whole suite is due: the first
+combination of a run to reach a key claims it; the others with that key (they differ only in the
+deployment answer) run only their deployment tests.
 """
 
 from __future__ import annotations
@@ -28,9 +30,11 @@ from tests.questions import combination_id, combinations, questions
 from tests.readme_runner import readme_fingerprint, run_readme
 from tests.sdk_boundary import sdk_boundary_violations
 from tests.source_tree import DEPLOYMENT_TESTS, suite_tree_hash
+from tests.suite_plan import pairwise_cover, tree_answers
 from tests.template_repo import TemplateRepo, render
 
 COMBINATIONS = combinations()
+WHOLE_SUITE = pairwise_cover(COMBINATIONS)
 IDENTITY = {"project_name": "Matrix Probe", "package_name": "matrix_probe"}
 SLUG = "matrix-probe"  # copier.yml's project_slug for IDENTITY's project_name
 
@@ -46,11 +50,19 @@ def one_combination(spec: str) -> dict[str, str]:
     return answers
 
 
+def suites_first(combos: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The combinations of the first deployment answer first: they are one per source tree, so
+    the full suites are claimed by the first items xdist hands out, and the short deployment-only
+    combinations fill the end of the run instead of one late suite running on its own."""
+    order = list(dict.fromkeys(c["deployment"] for c in combos))
+    return sorted(combos, key=lambda c: order.index(c["deployment"]))
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     if metafunc.function.__name__ != "test_combination":
         return
     spec = metafunc.config.getoption("--combination")
-    chosen = [one_combination(spec)] if spec is not None else COMBINATIONS
+    chosen = [one_combination(spec)] if spec is not None else suites_first(COMBINATIONS)
     metafunc.parametrize("answers", chosen, ids=combination_id)
 
 
@@ -99,10 +111,11 @@ def test_combination(
     # client call) once per README fingerprint (source tree + runnable blocks + the recipes they
     # call); its `make test` line (the full suite) once per source tree.
     only_one = request.config.getoption("--combination") is not None
-    full_suite = only_one or claim(suite_claims, f"suite-{tree_hash}", answers)
+    tree_suite = only_one or claim(suite_claims, f"suite-{tree_hash}", answers)
+    full_suite = tree_suite and (only_one or tree_answers(answers) in WHOLE_SUITE)
     fingerprint = readme_fingerprint(project_dir, tree_hash)
     run_the_readme = only_one or claim(suite_claims, f"readme-{fingerprint}", answers)
-    record_property("full_suite", full_suite)
+    record_property("suite", "full" if full_suite else "quick" if tree_suite else None)
     if run_the_readme:
         started = time.monotonic()
         with service_settings(answers, IDENTITY["package_name"]) as env:
@@ -116,8 +129,10 @@ def test_combination(
         steps["readme+suite" if full_suite else "readme"] = time.monotonic() - started
     elif full_suite:
         steps["suite"] = run(project_dir, "make", "test")
+    if tree_suite and not full_suite:
+        steps["quick-suite"] = run(project_dir, "make", "test-quick")
     deploy_tests = [t for t in DEPLOYMENT_TESTS if (project_dir / t).exists()]
-    if not full_suite and deploy_tests:
+    if not tree_suite and deploy_tests:
         steps["deploy-tests"] = run(project_dir, "uv", "run", "pytest", *deploy_tests)
     record_property("steps", steps)
     figures = " ".join(f"{step}={seconds:.1f}s" for step, seconds in steps.items())

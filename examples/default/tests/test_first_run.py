@@ -6,6 +6,8 @@ Through `python -m my_mcp_server ...` subprocesses, as `make run`, `make db-migr
 import subprocess
 import sys
 
+import pytest
+
 from my_mcp_server.settings import Settings
 from my_mcp_server.startup_line import mask, startup_line
 from tests.conftest import ENV_PREFIX, PACKAGE
@@ -61,6 +63,7 @@ def test_startup_line_names_the_endpoint_and_masks_secrets() -> None:
     assert "MCP over stdio" in startup_line(settings, "stdio")
 
 
+@pytest.mark.slow
 def test_serve_prints_its_url_at_start(server_env: dict[str, str]) -> None:
     port = free_port()
     proc = subprocess.Popen(

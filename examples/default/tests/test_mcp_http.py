@@ -63,6 +63,7 @@ def test_health_and_readiness(base_url: str) -> None:
     assert ready.json()["status"] == "ready"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("up", [True, False], ids=["server-up", "nothing-listening"])
 def test_healthcheck_command(base_url: str, server_env: dict[str, str], up: bool) -> None:
     """`python -m <pkg> healthcheck` is the container HEALTHCHECK: 0 iff /healthz answers."""

@@ -171,6 +171,7 @@ async def test_a_tampered_request_state_is_refused_and_deletes_nothing(
     assert await exists(url, other)
 
 
+@pytest.mark.slow
 async def test_an_expired_request_state_is_refused(server_env: dict[str, str], key: str) -> None:
     with running_server(server_env, request_state_keys=key, request_state_ttl_s="1") as url:
         await put(url, "mr-expired")
@@ -180,6 +181,7 @@ async def test_an_expired_request_state_is_refused(server_env: dict[str, str], k
         assert await exists(url, "mr-expired")
 
 
+@pytest.mark.slow
 async def test_the_rounds_are_served_by_different_workers(
     server_env: dict[str, str], key: str
 ) -> None:
@@ -203,6 +205,7 @@ async def test_the_rounds_are_served_by_different_workers(
     assert crossed, "40 flows, every second round on the first round's worker"
 
 
+@pytest.mark.slow
 async def test_the_rounds_are_served_by_two_replicas_sharing_the_key(
     server_env: dict[str, str], key: str
 ) -> None:
@@ -225,6 +228,7 @@ async def test_the_rounds_are_served_by_two_replicas_sharing_the_key(
         assert not await exists(first, "mr-replicas")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "settings",
     [{"WORKERS": "2"}, {"WORKERS": "1", "REQUEST_STATE_KEYS_REQUIRED": "true"}],
@@ -272,6 +276,7 @@ async def test_a_client_that_cannot_be_asked_deletes_nothing(
     assert await exists(url, key)
 
 
+@pytest.mark.slow
 async def test_legacy_clients_confirm_over_stdio(server_env: dict[str, str]) -> None:
     """2025-11-25 over stdio: the SDK asks with a mid-call `elicitation/create` request."""
     params = StdioServerParameters(

@@ -68,6 +68,7 @@ def run_tool(
     )
 
 
+@pytest.mark.slow
 def test_profile_finds_the_slow_tool_on_top(server_env: dict[str, str], tmp_path: Path) -> None:
     src = fixture_project(tmp_path, "spin")
     args = ["--duration", "4s", "--users", "5", "--items", ITEMS, "--name", "spin"]
@@ -103,6 +104,7 @@ def leak_check(
     return run_tool("loadtest.memory_profile", [*LEAK_ARGS, "--items", ITEMS], env, cwd, src)
 
 
+@pytest.mark.slow
 def test_leak_check_fails_on_a_leaking_tool_and_names_it(
     server_env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -115,6 +117,7 @@ def test_leak_check_fails_on_a_leaking_tool_and_names_it(
     assert f"{PACKAGE}/{MODULE}:" in sites[0], sites
 
 
+@pytest.mark.slow
 def test_leak_check_passes_on_the_real_server(server_env: dict[str, str], tmp_path: Path) -> None:
     done = leak_check(server_env, tmp_path, None)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]

@@ -47,6 +47,7 @@ def test_metrics_port_must_not_be_the_server_port(monkeypatch: pytest.MonkeyPatc
         Settings(_env_file=None)
 
 
+@pytest.mark.slow
 def test_a_bad_setting_stops_the_command_with_a_message_not_a_traceback() -> None:
     env = environ_without_settings() | {ENV_PREFIX + "METRICS_PORT": "70000"}
     command = [sys.executable, "-m", PACKAGE, "serve", "--port", "9123"]

@@ -8,6 +8,7 @@ from mcp import Client, StdioServerParameters
 pytestmark = pytest.mark.anyio
 
 
+@pytest.mark.slow
 async def test_stdio_round_trip(server_env: dict[str, str]) -> None:
     params = StdioServerParameters(
         command=sys.executable,

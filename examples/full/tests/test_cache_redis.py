@@ -56,6 +56,7 @@ def redis_server(socket_path: Path) -> Iterator[subprocess.Popen[bytes]]:
         client.close()
 
 
+@pytest.mark.slow
 async def test_redis_outage_fails_no_call_and_l2_returns(
     server_env: dict[str, str], auth_headers: dict[str, str], tmp_path: Path
 ) -> None:
@@ -91,6 +92,7 @@ async def test_redis_outage_fails_no_call_and_l2_returns(
     assert [r for r in results if r.get("isError")] == []
 
 
+@pytest.mark.slow
 async def test_write_on_one_replica_invalidates_the_other(
     base_url: str, server_env: dict[str, str], auth_headers: dict[str, str]
 ) -> None:

@@ -60,6 +60,7 @@ async def _connections(admin: asyncpg.Connection, app_name: str) -> int:
     return int(count)
 
 
+@pytest.mark.slow
 async def test_exhausted_pool_fails_fast_and_never_exceeds_max(
     pool_url: str,
     auth_headers: dict[str, str],

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import uuid
 
+import pytest
 from pydantic import SecretStr
 
 from my_mcp_server.settings import Settings
@@ -69,6 +70,7 @@ def test_startup_line_names_the_endpoint_and_masks_secrets() -> None:
     assert "MCP over stdio" in startup_line(settings, "stdio")
 
 
+@pytest.mark.slow
 def test_serve_prints_its_url_at_start(server_env: dict[str, str]) -> None:
     port = free_port()
     proc = subprocess.Popen(
@@ -90,11 +92,13 @@ def with_database_url(server_env: dict[str, str], url: str) -> dict[str, str]:
     return {**server_env, ENV_PREFIX + "DATABASE_URL": url}
 
 
+@pytest.mark.slow
 def test_unreachable_database_stops_serve_with_one_line(server_env: dict[str, str]) -> None:
     env = with_database_url(server_env, f"postgresql://postgres@127.0.0.1:{free_port()}/x")
     assert_one_line(cli(env, "serve", "--port", str(free_port())), "DATABASE_URL", "no PostgreSQL")
 
 
+@pytest.mark.slow
 def test_unreachable_database_stops_the_load_test_with_one_line(
     server_env: dict[str, str],
 ) -> None:
@@ -104,6 +108,7 @@ def test_unreachable_database_stops_the_load_test_with_one_line(
     assert_one_line(done, "DATABASE_URL", "no PostgreSQL")
 
 
+@pytest.mark.slow
 def test_missing_database_stops_serve_and_seed_with_make_db_create(
     server_env: dict[str, str], database_url: str
 ) -> None:
@@ -113,6 +118,7 @@ def test_missing_database_stops_serve_and_seed_with_make_db_create(
         assert_one_line(cli(env, *args), "DATABASE_URL", "does not exist", "make db-create")
 
 
+@pytest.mark.slow
 def test_refused_credentials_stop_migrate_with_one_line(
     server_env: dict[str, str], database_url: str
 ) -> None:
@@ -124,6 +130,7 @@ def test_refused_credentials_stop_migrate_with_one_line(
     assert ":pw@" not in line
 
 
+@pytest.mark.slow
 def test_migrate_and_db_create_create_a_missing_database(
     server_env: dict[str, str], database_url: str
 ) -> None:
@@ -139,6 +146,7 @@ def test_migrate_and_db_create_create_a_missing_database(
             drop_database(admin_url, url)
 
 
+@pytest.mark.slow
 def test_unreachable_redis_stops_serve_with_one_line(server_env: dict[str, str]) -> None:
     env = {**server_env, ENV_PREFIX + "REDIS_URL": f"redis://127.0.0.1:{free_port()}/0"}
     line = assert_one_line(cli(env, "serve", "--port", str(free_port())), "REDIS_URL", "no Redis")

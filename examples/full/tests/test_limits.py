@@ -135,6 +135,7 @@ def fuzz_url(request: pytest.FixtureRequest, server_env: dict[str, str]) -> Iter
         yield url
 
 
+@pytest.mark.slow
 def test_fuzzed_bodies_never_get_a_5xx(fuzz_url: str, auth_headers: dict[str, str]) -> None:
     base_url = fuzz_url
     pid = SERVERS[base_url].pid

@@ -91,6 +91,7 @@ def promtool() -> str:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "args", [["check", "rules", "rules.yml"], ["test", "rules", "rules_test.yml"]]
 )
@@ -173,6 +174,7 @@ def tool_calls_by_worker(exposition: str) -> dict[str, float]:
     return counts
 
 
+@pytest.mark.slow
 @pytest.mark.anyio
 async def test_one_scrape_covers_every_worker_process(
     server_env: dict[str, str], auth_headers: dict[str, str], tmp_path: Path
@@ -216,6 +218,7 @@ async def test_one_scrape_covers_every_worker_process(
         assert runtime["process_memory_usage_bytes", worker, ""] > 10 * 2**20
 
 
+@pytest.mark.slow
 def test_metrics_can_move_to_their_own_port(server_env: dict[str, str]) -> None:
     port = free_port()
     with running_server(server_env, metrics_port=str(port)) as url:

@@ -22,6 +22,7 @@ def slow_server(server_env: dict[str, str]) -> Iterator[str]:
         yield url
 
 
+@pytest.mark.slow
 def test_sigterm_finishes_the_call_in_flight(
     slow_server: str, auth_headers: dict[str, str]
 ) -> None:

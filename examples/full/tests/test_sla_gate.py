@@ -52,6 +52,7 @@ def run_locust(base_url: str, env: dict[str, str], sla: dict[str, str]) -> tuple
     return result.returncode, lines[-1] if lines else result.stderr
 
 
+@pytest.mark.slow
 def test_a_reachable_sla_passes(base_url: str, server_env: dict[str, str]) -> None:
     generous = {"sla_p95_ms": "5000", "sla_p99_ms": "10000", "sla_rps": "5"}
     code, last_line = run_locust(base_url, server_env, {**generous, "sla_error_rate": "0.01"})
@@ -59,6 +60,7 @@ def test_a_reachable_sla_passes(base_url: str, server_env: dict[str, str]) -> No
     assert code == 0
 
 
+@pytest.mark.slow
 def test_an_impossible_sla_fails_with_a_one_line_reason(
     base_url: str, server_env: dict[str, str]
 ) -> None:

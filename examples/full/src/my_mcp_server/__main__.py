@@ -1,4 +1,8 @@
-"""Command line: `serve [--transport http|stdio]`, `healthcheck`, `migrate`, `seed`, `db-create`."""
+"""Command line: `serve [--transport http|stdio]`, `healthcheck`, `migrate`, `seed`, `db-create`.
+
+Each command imports what it runs: `healthcheck` runs in the container every few seconds and
+`migrate`/`seed` before start-up, so none of them loads the MCP SDK or uvicorn.
+"""
 
 import argparse
 import asyncio
@@ -6,14 +10,10 @@ import os
 import sys
 from collections.abc import Sequence
 
-import uvicorn
 from pydantic import ValidationError
 
 from my_mcp_server import DESCRIPTION
-from my_mcp_server.preflight import check_services
-from my_mcp_server.request_state import missing_shared_key
 from my_mcp_server.settings import Settings
-from my_mcp_server.startup_line import startup_line
 
 ENV_PREFIX = "MY_MCP_SERVER_"
 
@@ -42,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def serve_http(settings: Settings) -> None:
+    import uvicorn
+
     # Worker processes build their own app from the environment, so the CLI overrides above
     # travel through it. uvloop + httptools are the fastest loop and HTTP parser uvicorn has.
     uvicorn.run(
@@ -74,16 +76,16 @@ def _settings() -> Settings:
 
 def healthcheck(settings: Settings) -> int:
     """Container probe without curl in the image: 0 when /healthz answers 200, else 1."""
-    import httpx
+    from urllib.request import urlopen
 
     host = "127.0.0.1" if settings.host in {"0.0.0.0", "::", ""} else settings.host  # noqa: S104
     if ":" in host:
         host = f"[{host}]"
     try:
-        response = httpx.get(f"http://{host}:{settings.port}/healthz", timeout=2)
-    except httpx.HTTPError:
+        with urlopen(f"http://{host}:{settings.port}/healthz", timeout=2) as response:
+            return 0 if response.status == 200 else 1
+    except OSError:  # refused, timed out, or an HTTP error status (HTTPError is an OSError)
         return 1
-    return 0 if response.status_code == 200 else 1
 
 
 def serve_stdio(settings: Settings) -> None:
@@ -95,6 +97,7 @@ def serve_stdio(settings: Settings) -> None:
 
 async def migrate(settings: Settings) -> None:
     from my_mcp_server.db import Database
+    from my_mcp_server.preflight import check_services
 
     await check_services(settings, create_database=True)
 
@@ -105,6 +108,7 @@ async def migrate(settings: Settings) -> None:
 
 async def seed(settings: Settings, items: int) -> None:
     from my_mcp_server.db import Database
+    from my_mcp_server.preflight import check_services
 
     await check_services(settings)
 
@@ -121,23 +125,31 @@ def db_create(settings: Settings) -> None:
     print(f"created database {name!r}" if created else f"database {name!r} exists")
 
 
+def serve(args: argparse.Namespace) -> None:
+    from my_mcp_server.preflight import check_services
+    from my_mcp_server.request_state import missing_shared_key
+    from my_mcp_server.startup_line import startup_line
+
+    for name in ("host", "port", "workers"):
+        value = getattr(args, name)
+        if value is not None:
+            os.environ[ENV_PREFIX + name.upper()] = str(value)
+    settings = _settings()
+    if problem := missing_shared_key(settings):
+        raise SystemExit(problem)
+    asyncio.run(check_services(settings))
+    # stderr: on stdio, stdout carries the protocol.
+    print(startup_line(settings, args.transport), file=sys.stderr, flush=True)
+    if args.transport == "stdio":
+        serve_stdio(settings)
+    else:
+        serve_http(settings)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     args = _parser().parse_args(argv)
     if args.command == "serve":
-        for name in ("host", "port", "workers"):
-            value = getattr(args, name)
-            if value is not None:
-                os.environ[ENV_PREFIX + name.upper()] = str(value)
-        settings = _settings()
-        if problem := missing_shared_key(settings):
-            raise SystemExit(problem)
-        asyncio.run(check_services(settings))
-        # stderr: on stdio, stdout carries the protocol.
-        print(startup_line(settings, args.transport), file=sys.stderr, flush=True)
-        if args.transport == "stdio":
-            serve_stdio(settings)
-        else:
-            serve_http(settings)
+        serve(args)
     elif args.command == "healthcheck":
         raise SystemExit(healthcheck(_settings()))
     elif args.command == "migrate":

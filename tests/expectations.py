@@ -62,6 +62,8 @@ def expected_files(answers: dict[str, str], package: str, slug: str) -> tuple[se
         "tests/test_limits.py",
         "tests/test_shutdown.py",
         f"{pkg}/limits.py",
+        f"{pkg}/deadlines.py",
+        "tests/test_deadlines.py",
         f"{pkg}/call_executor.py",
         f"{pkg}/tool_metrics.py",
         f"{pkg}/plain_counters.py",

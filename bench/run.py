@@ -290,7 +290,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 command = [*commands[name], "--port", str(port), *extra.get(name, [])]
                 server_env = env | {ENV_PREFIX + "FAST_PATH": str(name != "generated-sdk").lower()}
                 # Every server starts from an empty Redis namespace: otherwise whichever runs
-                # right after another finds the Zipf tail it loaded still in L2 (TTL 30 s).
+                # right after another finds the Zipf tail it loaded still in L2.
                 forget_cached(python, redis_url, database)
                 with server(command, port, server_env) as running:
                     if name == "generated" and round_ == 1:

@@ -82,7 +82,8 @@ end
 
 function response()
   answered = answered + 1
-  if answered >= #bodies then wrk.thread:stop() end
+  -- thread:stop() would leave wrk sleeping out its -d
+  if answered >= #bodies then os.exit(0) end
 end
 """
 
@@ -136,7 +137,7 @@ def write_scripts(python: Path, project: Path, items: int, directory: Path) -> t
 
 
 def warm(script: Path, url: str, connections: int) -> None:
-    """Run the warm-up script to its end (bounded: two minutes)."""
+    """Run the warm-up script to its end: it exits wrk after its last answer (bounded: 2 min)."""
     command = ["wrk", "-t1", f"-c{connections}", "-d120s", "-s", str(script), url + "/mcp"]
     subprocess.run(command, check=True, capture_output=True)
 

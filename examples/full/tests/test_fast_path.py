@@ -86,6 +86,7 @@ CASES = [
     Case("negative id", call("server_info", {}) | {"id": -5}, "served"),
     Case("id past 64 bits", call("server_info", {}) | {"id": 2**70}, "handed_back"),
     Case("float id", call("server_info", {}) | {"id": 1.5}, "handed_back"),
+    Case("integer past 64 bits in arguments", call("server_info", {"n": 2**64 + 1}), "handed_back"),
     Case(
         "with arguments",
         call("fetch_upstream", {"path": "/status"}),

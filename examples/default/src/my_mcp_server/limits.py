@@ -17,6 +17,8 @@ from collections.abc import Sequence
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from my_mcp_server.deadlines import Deadlines
+
 # JSON-RPC error codes: -32600 is "Invalid Request"; -32000..-32099 are the server's own.
 INVALID_REQUEST = -32600
 REQUEST_TIMEOUT = -32001
@@ -27,6 +29,7 @@ class RequestLimits:
         self.app = app
         self.max_body_bytes = max_body_bytes
         self.timeout_s = timeout_s
+        self.deadlines = Deadlines(timeout_s)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -45,24 +48,28 @@ class RequestLimits:
                 started = True
             await send(message)
 
+        # Deadlines, not `asyncio.timeout`: the same cancellation without a loop timer per
+        # request (deadlines.py).
+        deadline = self.deadlines.start()
         try:
-            # asyncio's own timeout: uvicorn always runs an asyncio loop, and this is cheaper
-            # on every request than an anyio cancel scope.
-            async with asyncio.timeout(self.timeout_s):
-                # The whole body is read here, before any app sees it: a streamed body past the
-                # limit is refused the same way whichever app (the SDK's entry, mounted with an
-                # error handler of its own, or the tools/call executor) would have read it.
-                body = await read_body(receive, self.max_body_bytes)
-                if body is None:
-                    return  # the client left before sending its request: nobody to answer
-                if len(body) > self.max_body_bytes:
-                    await self._reject(send, 413, INVALID_REQUEST, self._too_large_message())
-                    return
-                await self.app(scope, replay(body, receive), tracking_send)
-        except TimeoutError:
+            # The whole body is read here, before any app sees it: a streamed body past the
+            # limit is refused the same way whichever app (the SDK's entry, mounted with an
+            # error handler of its own, or the tools/call executor) would have read it.
+            body = await read_body(receive, self.max_body_bytes)
+            if body is None:
+                return  # the client left before sending its request: nobody to answer
+            if len(body) > self.max_body_bytes:
+                await self._reject(send, 413, INVALID_REQUEST, self._too_large_message())
+                return
+            await self.app(scope, replay(body, receive), tracking_send)
+        except asyncio.CancelledError:
+            if not self.deadlines.stop(deadline):
+                raise  # someone else's cancellation (uvicorn's, at shutdown)
             if not started:
                 message = f"request timed out after {self.timeout_s:g} s"
                 await self._reject(send, 504, REQUEST_TIMEOUT, message)
+        finally:
+            self.deadlines.stop(deadline)
 
     def _too_large_message(self) -> str:
         return f"request body larger than {self.max_body_bytes} bytes"

@@ -103,6 +103,11 @@ _ENVELOPE_KEYS = frozenset({"jsonrpc", "id", "method", "params"})
 _CALL_KEYS = frozenset({"name", "arguments", "_meta"})
 _JSON_HEADERS = (b"content-type", b"application/json")
 _ABSENT = object()
+# orjson reads an integer past 64 bits as a float, where the SDK's parser keeps it exact: a body
+# with a run of 19 digits (in a number or, harmlessly, a string) goes to the SDK. Found by mapping
+# every digit to "0" and everything else to " " (several times cheaper than a regex search).
+_DIGITS_AS_ZERO = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
+_LONG_DIGITS = b"0" * 19
 # Bound on each memo below (entries are few: one per client `_meta`, one per result shape).
 _MEMO_SIZE = 256
 # The params this request's middleware chain started with, and their model (parsed once).
@@ -149,7 +154,7 @@ class _ExchangeContext:
         return None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class _Call:
     """A request the executor has proved well-formed: what dispatching it needs."""
 
@@ -158,6 +163,7 @@ class _Call:
     typed: CallToolRequestParams
     route: InboundModernRoute
     headers: dict[str, str]
+    meta_key: bytes  # the params' `_meta`, serialized: what the client sends alike on every call
 
 
 class ToolCallExecutor:
@@ -199,6 +205,7 @@ class ToolCallExecutor:
         # header); the schema object tells a replaced tool from the one checked before.
         self._declares_headers: dict[str, tuple[Mapping[str, Any], bool]] = {}
         self._surface_verdicts: dict[tuple[str, str, bytes], bool] = {}
+        self._connections: dict[tuple[str, bytes], Connection] = {}
         self._sieve = sieve_shortcut()
         self.enabled, reason = self._can_serve()
         if not self.enabled:
@@ -264,6 +271,8 @@ class ToolCallExecutor:
 
     def _parse(self, body: bytes, headers: dict[str, str]) -> _Call | None:
         """The call in `body`, if it is a well-formed call of a plain tool; None to hand it back."""
+        if body.translate(_DIGITS_AS_ZERO).find(_LONG_DIGITS) >= 0:
+            return None
         try:
             decoded = orjson.loads(body)
         except orjson.JSONDecodeError:
@@ -289,15 +298,16 @@ class ToolCallExecutor:
         # The params surface of the caller's version, then the params model, as the SDK checks
         # them: what it refuses as invalid params (a bad `_meta`, `arguments` that is not an
         # object, ...) goes back to it.
-        if not self._surface_accepts(route.protocol_version, params):
+        meta_key = orjson.dumps(params.get("_meta"))
+        if not self._surface_accepts(route.protocol_version, params, meta_key):
             return None
         try:
             typed = CallToolRequestParams.model_validate(params, by_name=False)
         except ValidationError:
             return None
-        return _Call(request_id, params, typed, route, headers)
+        return _Call(request_id, params, typed, route, headers, meta_key)
 
-    def _surface_accepts(self, version: str, params: dict[str, Any]) -> bool:
+    def _surface_accepts(self, version: str, params: dict[str, Any], meta_key: bytes) -> bool:
         """`validate_client_request` for these params, remembered by what it depends on.
 
         With `name` a string and no keys but name, arguments and `_meta` (checked before), the
@@ -306,7 +316,7 @@ class ToolCallExecutor:
         """
         arguments = params.get("arguments", _ABSENT)
         kind = "object" if isinstance(arguments, dict) else repr(arguments)[:20]
-        key = (version, kind, orjson.dumps(params.get("_meta")))
+        key = (version, kind, meta_key)
         verdict = self._surface_verdicts.get(key)
         if verdict is None:
             try:
@@ -331,12 +341,31 @@ class ToolCallExecutor:
             self._declares_headers[name] = known
         return known[1]
 
+    def _connection(self, call: _Call) -> Connection:
+        """The `Connection` the SDK's entry would build from this request's envelope.
+
+        Built once per distinct envelope and shared by the requests that carry it: a session
+        reads only the connection's identity (version, client info and capabilities, set by
+        `from_envelope` and never changed on this path) and its outbound channel, which in a
+        single exchange is the no-channel sentinel. Its scratch state and exit stack are not
+        reachable through the session's public API, so no request can leave anything on it
+        for the next one; building one per request only made an `anyio.Event` each time.
+        """
+        route = call.route
+        key = (route.protocol_version, call.meta_key)
+        connection = self._connections.get(key)
+        if connection is None:
+            connection = Connection.from_envelope(
+                route.protocol_version, route.client_info, route.client_capabilities
+            )
+            if len(self._connections) >= _MEMO_SIZE:
+                self._connections.clear()
+            self._connections[key] = connection
+        return connection
+
     async def _answer(self, call: _Call, scope: Scope) -> tuple[int, bytes]:
         """Dispatch `call` as `serve_one` does; (HTTP status, body) as the SDK's entry writes."""
-        route = call.route
-        connection = Connection.from_envelope(
-            route.protocol_version, route.client_info, route.client_capabilities
-        )
+        connection = self._connection(call)
         request = Request(scope)
         dctx = _ExchangeContext(
             transport=TransportContext(
@@ -356,7 +385,7 @@ class ToolCallExecutor:
                 params=call.params,
                 request_id=call.request_id,
                 meta=meta,
-                protocol_version=route.protocol_version,
+                protocol_version=call.route.protocol_version,
                 request=request,
             )
             chain = self._traced if self._tracing() else self._untraced
@@ -367,12 +396,8 @@ class ToolCallExecutor:
             reply: dict[str, Any] = {"jsonrpc": "2.0", "id": call.request_id}
             reply["error"] = error.model_dump(mode="json", by_alias=True, exclude_none=True)
             return ERROR_CODE_HTTP_STATUS.get(error.code, 200), encode_reply(reply)
-        finally:
-            # The SDK's entry unwinds the connection's exit stack shielded and bounded, for the
-            # transports whose runner puts work on it. Here the connection is reachable only
-            # through the session, which keeps it private: nothing can have registered cleanup,
-            # so a plain close (no cancel scope on the hot path) does the same.
-            await connection.exit_stack.aclose()
+        # The SDK's entry unwinds the connection's exit stack after the call, for the transports
+        # whose runner puts work on it; here nothing can reach it (see `_connection`).
         return 200, encode_reply({"jsonrpc": "2.0", "id": call.request_id, "result": result})
 
     async def _dispatch(self, ctx: ServerRequestContext[Any, Any]) -> HandlerResult:
@@ -561,9 +586,16 @@ def _error_data(exc: Exception) -> ErrorData:
     return ErrorData(code=INTERNAL_ERROR, message="Internal server error")
 
 
+# What `json.dumps(..., separators=(",", ":"))` builds on every call, built once.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
 def encode_reply(reply: dict[str, Any]) -> bytes:
-    """The bytes the SDK's entry writes: `json.dumps` of the dumped message, compact, ASCII."""
-    return json.dumps(reply, separators=(",", ":")).encode()
+    """The bytes the SDK's entry writes: `json.dumps` of the dumped message, compact, ASCII.
+
+    Not orjson: it writes non-ASCII text, DEL and many floats differently.
+    """
+    return _ENCODER.encode(reply).encode()
 
 
 def _patterns(allowed: list[str]) -> tuple[frozenset[str], tuple[str, ...]]:

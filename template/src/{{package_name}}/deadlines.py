@@ -27,6 +27,17 @@ class Deadline:
         self.cancelling = task.cancelling()  # cancellation requests already standing
         self.fired = False
 
+    def fire(self) -> None:
+        self.fired = True
+        self.task.cancel()
+
+    def settle(self) -> bool:
+        """True if it fired and its cancellation is the only one standing; uncancels once."""
+        if not self.fired:
+            return False
+        self.fired = False
+        return self.task.uncancel() <= self.cancelling
+
 
 class Deadlines:
     """Deadlines `timeout_s` after each `start`, in the running event loop."""
@@ -58,10 +69,7 @@ class Deadlines:
         Idempotent: a fired deadline is uncancelled once, as `asyncio.timeout` does on exit.
         """
         self._pending.pop(deadline, None)
-        if not deadline.fired:
-            return False
-        deadline.fired = False
-        return deadline.task.uncancel() <= deadline.cancelling
+        return deadline.settle()
 
     def _expire(self) -> None:
         loop = self._loop
@@ -74,8 +82,7 @@ class Deadlines:
             due.append(deadline)
         for deadline in due:
             del self._pending[deadline]
-            deadline.fired = True
-            deadline.task.cancel()
+            deadline.fire()
         oldest = next(iter(self._pending), None)
         if oldest is None:
             self._timer = None

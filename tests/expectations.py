@@ -77,6 +77,8 @@ def expected_files(answers: dict[str, str], package: str, slug: str) -> tuple[se
         "tests/test_plain_counters.py",
         "tests/test_tool_metrics.py",
         f"{pkg}/telemetry.py",
+        f"{pkg}/worker_metrics.py",
+        f"{pkg}/runtime_gauges.py",
         "tests/test_observability.py",
         f"{pkg}/preflight.py",
         f"{pkg}/startup_line.py",

@@ -24,7 +24,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client.parser import text_string_to_metric_families
 
-from my_mcp_server import telemetry
+from my_mcp_server import telemetry, worker_metrics
 from my_mcp_server.resources import Resources
 from my_mcp_server.server import build_server
 from my_mcp_server.settings import Settings
@@ -137,7 +137,7 @@ async def test_every_metric_in_dashboards_and_rules_is_exported(
     assert used - exported == set()
 
 
-# runtime_metrics.py and telemetry.py's process figures, each reported by every worker.
+# runtime_metrics.py and runtime_gauges.py's process figures, each reported by every worker.
 RUNTIME_METRICS = {
     "cpython_gc_collections_total",
     "cpython_gc_collected_objects_total",
@@ -191,7 +191,7 @@ async def test_one_scrape_covers_every_worker_process(
             # whichever worker answers it, must show both workers (one may have served none of
             # the calls) and every call. Three intervals, not one: a loaded machine may delay a
             # snapshot, and without snapshots no wait is long enough.
-            deadline = time.monotonic() + 3 * telemetry.SNAPSHOT_INTERVAL_S
+            deadline = time.monotonic() + 3 * worker_metrics.SNAPSHOT_INTERVAL_S
             while True:
                 scrapes = [
                     tool_calls_by_worker((await http.get("/metrics")).text) for _ in range(6)
@@ -240,8 +240,8 @@ async def test_a_taken_metrics_port_is_reported_by_a_lone_worker(
         holder.bind(("127.0.0.1", 0))
         holder.listen()
         port = holder.getsockname()[1]
-        with caplog.at_level(logging.DEBUG, logger=telemetry.__name__):
-            async with telemetry.metrics_listener("127.0.0.1", port, workers):
+        with caplog.at_level(logging.DEBUG, logger=worker_metrics.__name__):
+            async with worker_metrics.metrics_listener("127.0.0.1", port, workers):
                 pass
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert [f":{port}:" in r.getMessage() for r in warnings] == ([True] if warned else [])

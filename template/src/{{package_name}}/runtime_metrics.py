@@ -4,8 +4,8 @@ Collections, collected and uncollectable objects per generation come from `gc.ge
 collection time (the interpreter keeps them anyway: free). GC pause time needs a clock around
 every collection, so `install()` adds one `gc.callbacks` hook that sums the time per generation.
 Open file descriptors count /proc/self/fd (Linux; absent elsewhere). RSS and event-loop lag are
-telemetry.py's (`process.memory.usage`, `mcp.server.event_loop.lag`). Every worker reports its
-own figures: telemetry.py's worker snapshots label them `worker=<pid>`.
+runtime_gauges.py's (`process.memory.usage`, `mcp.server.event_loop.lag`). Every worker reports
+its own figures: worker_metrics.py's snapshots label them `worker=<pid>`.
 
 With `tracemalloc_frames > 0` (make profile-memory) this module also starts tracemalloc, reports
 the traced bytes, and on SIGUSR1 writes a tracemalloc snapshot to `memory_snapshot_dir`.

@@ -26,7 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
-from my_mcp_server import runtime_metrics, telemetry
+from my_mcp_server import runtime_gauges, runtime_metrics, telemetry, worker_metrics
 from my_mcp_server.call_executor import ToolCallExecutor
 from my_mcp_server.limits import RequestLimits
 from my_mcp_server.owned_route import OwnedRoute
@@ -63,15 +63,15 @@ def create_app(settings: Settings | None = None) -> Starlette:
         """Every pool this process needs can serve a request."""
         checks = await resources.check_ready()
         ready = all(checks.values())
-        telemetry.record_ready(ready)
+        runtime_gauges.record_ready(ready)
         return JSONResponse(
             {"status": "ready" if ready else "unavailable", "checks": checks},
             status_code=200 if ready else 503,
         )
 
     async def metrics(_: Request) -> Response:
-        """Prometheus exposition (every worker of this process group; see telemetry.py)."""
-        body = await asyncio.to_thread(telemetry.exposition)
+        """Prometheus exposition (every worker of this process group; see worker_metrics.py)."""
+        body = await asyncio.to_thread(worker_metrics.exposition)
         return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     async def probe_ready() -> bool:
@@ -103,9 +103,10 @@ def create_app(settings: Settings | None = None) -> Starlette:
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         async with (
             server.session_manager.run(),  # enters the server's lifespan: opens `resources`
-            telemetry.runtime_monitor(probe_ready),
+            runtime_gauges.runtime_monitor(probe_ready, enabled=settings.telemetry_enabled),
+            worker_metrics.snapshot_writer(),
             runtime_metrics.memory_snapshots(settings.memory_snapshot_dir),
-            telemetry.metrics_listener(settings.host, settings.metrics_port, settings.workers),
+            worker_metrics.metrics_listener(settings.host, settings.metrics_port, settings.workers),
         ):
             yield
 

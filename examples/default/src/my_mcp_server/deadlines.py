@@ -82,7 +82,8 @@ class Deadlines:
             due.append(deadline)
         for deadline in due:
             del self._pending[deadline]
-            deadline.fire()
+            if deadline.task.get_loop() is loop:  # one left behind by a closed loop: drop it
+                deadline.fire()
         oldest = next(iter(self._pending), None)
         if oldest is None:
             self._timer = None

@@ -26,7 +26,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
-from my_mcp_server import runtime_gauges, runtime_metrics, telemetry, worker_metrics
+from my_mcp_server import (
+    runtime_gauges,
+    runtime_metrics,
+    telemetry,
+    worker_metrics,
+)
 from my_mcp_server.call_executor import ToolCallExecutor
 from my_mcp_server.limits import RequestLimits
 from my_mcp_server.owned_route import OwnedRoute

@@ -27,7 +27,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.types import ASGIApp
 
-from my_mcp_server import runtime_gauges, runtime_metrics, telemetry, worker_metrics
+from my_mcp_server import (
+    runtime_gauges,
+    runtime_metrics,
+    telemetry,
+    worker_metrics,
+)
 from my_mcp_server.auth import BearerAuth
 from my_mcp_server.call_executor import ToolCallExecutor
 from my_mcp_server.limits import RequestLimits

@@ -30,7 +30,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 import anyio
 import orjson
@@ -110,6 +110,8 @@ _DIGITS_AS_ZERO = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
 _LONG_DIGITS = b"0" * 19
 # Bound on each memo below (entries are few: one per client `_meta`, one per result shape).
 _MEMO_SIZE = 256
+K = TypeVar("K")
+V = TypeVar("V")
 # The params this request's middleware chain started with, and their model (parsed once).
 _PARSED: ContextVar[tuple[dict[str, Any], CallToolRequestParams] | None] = ContextVar(
     "parsed_tool_call", default=None
@@ -324,9 +326,7 @@ class ToolCallExecutor:
                 verdict = True
             except (ValidationError, KeyError, ValueError):
                 verdict = False
-            if len(self._surface_verdicts) >= _MEMO_SIZE:
-                self._surface_verdicts.clear()
-            self._surface_verdicts[key] = verdict
+            _remember(self._surface_verdicts, key, verdict)
         return verdict
 
     def _tool_declares_headers(self, name: str) -> bool:
@@ -358,9 +358,7 @@ class ToolCallExecutor:
             connection = Connection.from_envelope(
                 route.protocol_version, route.client_info, route.client_capabilities
             )
-            if len(self._connections) >= _MEMO_SIZE:
-                self._connections.clear()
-            self._connections[key] = connection
+            _remember(self._connections, key, connection)
         return connection
 
     async def _answer(self, call: _Call, scope: Scope) -> tuple[int, bytes]:
@@ -497,9 +495,7 @@ class _SieveShortcut:
             or orjson.dumps(_reordered(dumped, order)) != orjson.dumps(sieved)
         ):
             order = None
-        if len(self._orders) >= _MEMO_SIZE:
-            self._orders.clear()
-        self._orders[key] = order
+        _remember(self._orders, key, order)
         return sieved
 
 
@@ -548,6 +544,13 @@ def _reordered(dumped: dict[str, Any], order: tuple[tuple[str, ...], ...]) -> di
     if block_keys:
         result["content"] = [{k: block[k] for k in block_keys[0]} for block in dumped["content"]]
     return result
+
+
+def _remember(memo: dict[K, V], key: K, value: V) -> None:
+    """`memo[key] = value`, the memo emptied first when it holds `_MEMO_SIZE` entries."""
+    if len(memo) >= _MEMO_SIZE:
+        memo.clear()
+    memo[key] = value
 
 
 def _chain(middleware: list[ServerMiddleware[Any]], inner: CallNext) -> CallNext:

@@ -59,6 +59,8 @@ class Deadlines:
         deadline = Deadline(task, loop.time() + self.timeout_s)
         self._pending[deadline] = None
         if self._timer is None or self._loop is not loop:  # idle, or a new loop (tests)
+            if self._timer is not None:
+                self._timer.cancel()  # the old loop's timer would walk this loop's deadlines
             self._loop = loop
             self._timer = loop.call_at(deadline.at, self._expire)
         return deadline

@@ -44,6 +44,11 @@ def configure(registry: CollectorRegistry, snapshot_dir: Path | None) -> None:
         snapshot_dir.mkdir(parents=True, exist_ok=True)
 
 
+def configured() -> bool:
+    """Whether `configure` was called in this process (telemetry.setup installs once)."""
+    return _Exposed.registry is not None
+
+
 # The OTel Prometheus reader keeps one queue of collected data per registry: two collections at
 # once (a scrape and a snapshot, or two scrapes) would take each other's data and can raise.
 _COLLECT_LOCK = threading.Lock()

@@ -40,7 +40,6 @@ WAIT_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.
 
 
 class _State:
-    registry: CollectorRegistry | None = None
     tracer_provider: TracerProvider | None = None
 
 
@@ -58,7 +57,7 @@ def _resource() -> Resource:
 
 def setup(settings: Settings) -> None:
     """Install the providers once per process (every worker calls this when it builds its app)."""
-    if _State.registry is not None or not settings.telemetry_enabled:
+    if worker_metrics.configured() or not settings.telemetry_enabled:
         return
     registry = CollectorRegistry(auto_describe=True)
     # Metrics are scraped from /metrics (Prometheus, or a collector's Prometheus receiver); OTLP
@@ -87,7 +86,6 @@ def setup(settings: Settings) -> None:
             exemplar_filter=AlwaysOffExemplarFilter(),
         )
     )
-    _State.registry = registry
     snapshot_dir = None
     if settings.workers > 1:
         # Shared by the workers of one supervisor (their parent process).

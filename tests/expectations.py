@@ -65,6 +65,8 @@ def expected_files(answers: dict[str, str], package: str, slug: str) -> tuple[se
         f"{pkg}/deadlines.py",
         "tests/test_deadlines.py",
         f"{pkg}/call_executor.py",
+        f"{pkg}/reply_encoding.py",
+        "tests/test_reply_encoding.py",
         f"{pkg}/tool_metrics.py",
         f"{pkg}/plain_counters.py",
         f"{pkg}/runtime_metrics.py",

@@ -10,7 +10,6 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any, Literal
 
 import httpx
@@ -20,10 +19,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import (
     CallToolResult,
-    ErrorData,
     ImageContent,
-    JSONRPCError,
-    JSONRPCResponse,
     TextContent,
 )
 from mcp_types.methods import serialize_server_result
@@ -34,7 +30,7 @@ from starlette.testclient import TestClient
 
 from my_mcp_server import app as app_module
 from my_mcp_server import call_executor, telemetry
-from my_mcp_server.call_executor import ToolCallExecutor, encode_reply
+from my_mcp_server.call_executor import ToolCallExecutor
 from my_mcp_server.server import build_server
 from my_mcp_server.settings import Settings
 from tests.conftest import ENV_PREFIX, MODES, Connect, Mode, client_for, running_server
@@ -375,26 +371,6 @@ async def test_the_official_client_passes_with_the_fast_path_off(sdk_url: str, m
         assert not info.is_error
         assert info.structured_content is not None
         assert (await client.call_tool("fetch_upstream", {"path": "x"})).is_error
-
-
-@pytest.mark.parametrize(
-    "result",
-    [
-        {"content": [{"type": "text", "text": "é"}], "isError": False, "meta": None},
-        {"when": datetime(2026, 1, 1, tzinfo=UTC)},  # a raw dict JSON cannot hold as is
-        {"ratio": float("nan")},
-    ],
-)
-def test_replies_are_encoded_as_the_sdk_dumps_them(result: dict[str, Any]) -> None:
-    """The SDK's entry writes `json.dumps(message.model_dump(...))`; so must the executor."""
-    for message in (
-        JSONRPCResponse(jsonrpc="2.0", id=3, result=result),
-        JSONRPCError(
-            jsonrpc="2.0", id="a", error=ErrorData(code=-32602, message="bad", data=result)
-        ),
-    ):
-        dumped = message.model_dump(mode="json", by_alias=True, exclude_none=True)
-        assert encode_reply(dumped) == json.dumps(dumped, separators=(",", ":")).encode()
 
 
 TEXT = TextContent(type="text", text="é \n {}")

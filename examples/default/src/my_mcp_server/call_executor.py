@@ -83,6 +83,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from my_mcp_server.limits import read_body, replay
 from my_mcp_server.plain_counters import PlainCounter
+from my_mcp_server.reply_encoding import encode_reply
 
 logger = logging.getLogger(__name__)
 meter = metrics.get_meter(__name__)
@@ -112,10 +113,6 @@ _LONG_DIGITS = b"0" * 19
 _MEMO_SIZE = 256
 K = TypeVar("K")
 V = TypeVar("V")
-# The params this request's middleware chain started with, and their model (parsed once).
-_PARSED: ContextVar[tuple[dict[str, Any], CallToolRequestParams] | None] = ContextVar(
-    "parsed_tool_call", default=None
-)
 
 
 @dataclass
@@ -166,6 +163,14 @@ class _Call:
     route: InboundModernRoute
     headers: dict[str, str]
     meta_key: bytes  # the params' `_meta`, serialized: what the client sends alike on every call
+    # The result `_dispatch` serialized: JSON-mode dumps only (str, int, float, bool, None, list,
+    # dict, no NaN or infinity), which `encode_reply` may write with orjson.
+    produced: dict[str, Any] | None = None
+
+
+# The call this request's middleware chain started with (its params are parsed once, and
+# `_dispatch` leaves on it the result it built).
+_CALL: ContextVar[_Call | None] = ContextVar("tool_call", default=None)
 
 
 class ToolCallExecutor:
@@ -387,8 +392,9 @@ class ToolCallExecutor:
                 request=request,
             )
             chain = self._traced if self._tracing() else self._untraced
-            _PARSED.set((call.params, call.typed))
-            result = _dump_result(await chain(ctx))
+            _CALL.set(call)
+            handled = await chain(ctx)
+            result = _dump_result(handled)
         except Exception as exc:
             error = _error_data(exc)
             reply: dict[str, Any] = {"jsonrpc": "2.0", "id": call.request_id}
@@ -396,7 +402,8 @@ class ToolCallExecutor:
             return ERROR_CODE_HTTP_STATUS.get(error.code, 200), encode_reply(reply)
         # The SDK's entry unwinds the connection's exit stack after the call, for the transports
         # whose runner puts work on it; here nothing can reach it (see `_connection`).
-        return 200, encode_reply({"jsonrpc": "2.0", "id": call.request_id, "result": result})
+        reply = {"jsonrpc": "2.0", "id": call.request_id, "result": result}
+        return 200, encode_reply(reply, json_mode=handled is call.produced)
 
     async def _dispatch(self, ctx: ServerRequestContext[Any, Any]) -> HandlerResult:
         """The innermost call: twin of `ServerRunner._on_request` for tools/call.
@@ -405,13 +412,16 @@ class ToolCallExecutor:
         """
         if ctx.method != METHOD:
             raise MCPError(code=INTERNAL_ERROR, message="Internal server error")
-        parsed = _PARSED.get()
-        if parsed is not None and parsed[0] is ctx.params:
-            params = parsed[1]
+        call = _CALL.get()
+        if call is not None and call.params is ctx.params:
+            params = call.typed
         else:  # a middleware replaced the params
             params = CallToolRequestParams.model_validate(ctx.params or {}, by_name=False)
         result = await self._call_tool(ctx, params)
-        return self._serialize(ctx.protocol_version, result)
+        dumped = self._serialize(ctx.protocol_version, result)
+        if call is not None:
+            call.produced = dumped
+        return dumped
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: CallToolRequestParams
@@ -587,18 +597,6 @@ def _error_data(exc: Exception) -> ErrorData:
         return error
     logger.exception("modern request handler raised")
     return ErrorData(code=INTERNAL_ERROR, message="Internal server error")
-
-
-# What `json.dumps(..., separators=(",", ":"))` builds on every call, built once.
-_ENCODER = json.JSONEncoder(separators=(",", ":"))
-
-
-def encode_reply(reply: dict[str, Any]) -> bytes:
-    """The bytes the SDK's entry writes: `json.dumps` of the dumped message, compact, ASCII.
-
-    Not orjson: it writes non-ASCII text, DEL and many floats differently.
-    """
-    return _ENCODER.encode(reply).encode()
 
 
 def _patterns(allowed: list[str]) -> tuple[frozenset[str], tuple[str, ...]]:

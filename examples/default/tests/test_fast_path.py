@@ -53,6 +53,14 @@ def call(tool: str, args: dict[str, Any] | None = None, **params: Any) -> dict[s
     return {"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": body_params}
 
 
+def nested(depth: int) -> list[Any]:
+    """A list `depth` lists deep: deeper than orjson writes (254), not than JSON parsers read."""
+    value: list[Any] = []
+    for _ in range(depth - 1):
+        value = [value]
+    return value
+
+
 @dataclass
 class Case:
     id: str
@@ -154,6 +162,12 @@ CASES = [
         "served",
     ),
     Case("unknown _meta key", call("server_info", {}, _meta=META | {"x-trace": "1"}), "served"),
+    Case(
+        "_meta nested 300 deep",
+        call("server_info", {}, _meta=META | {"x-deep": nested(300)}),
+        "handed_back",
+    ),
+    Case("arguments nested 300 deep", call("server_info", {"deep": nested(300)}), "served"),
     Case("_meta not an object", call("server_info", {}, _meta=5), "handed_back"),
     Case(
         "clientInfo malformed",

@@ -167,6 +167,11 @@ class _Call:
     # dict, no NaN or infinity), which `encode_reply` may write with orjson.
     produced: dict[str, Any] | None = None
 
+    def produce(self, result: dict[str, Any]) -> dict[str, Any]:
+        """`result`, kept as the one this call's dispatch built."""
+        self.produced = result
+        return result
+
 
 # The call this request's middleware chain started with (its params are parsed once, and
 # `_dispatch` leaves on it the result it built).
@@ -305,7 +310,10 @@ class ToolCallExecutor:
         # The params surface of the caller's version, then the params model, as the SDK checks
         # them: what it refuses as invalid params (a bad `_meta`, `arguments` that is not an
         # object, ...) goes back to it.
-        meta_key = orjson.dumps(params.get("_meta"))
+        try:
+            meta_key = orjson.dumps(params.get("_meta"))
+        except orjson.JSONEncodeError:  # nested deeper than orjson writes: the SDK's to answer
+            return None
         if not self._surface_accepts(route.protocol_version, params, meta_key):
             return None
         try:
@@ -419,9 +427,7 @@ class ToolCallExecutor:
             params = CallToolRequestParams.model_validate(ctx.params or {}, by_name=False)
         result = await self._call_tool(ctx, params)
         dumped = self._serialize(ctx.protocol_version, result)
-        if call is not None:
-            call.produced = dumped
-        return dumped
+        return dumped if call is None else call.produce(dumped)
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: CallToolRequestParams
@@ -501,8 +507,7 @@ class _SieveShortcut:
         sieved = serialize_server_result(METHOD, version, dumped)
         order = _order_of(sieved)
         if order is not None and (
-            set(order[0]) != dumped.keys()
-            or orjson.dumps(_reordered(dumped, order)) != orjson.dumps(sieved)
+            set(order[0]) != dumped.keys() or not _same_json(_reordered(dumped, order), sieved)
         ):
             order = None
         _remember(self._orders, key, order)
@@ -536,6 +541,14 @@ def _text_result_shape(dumped: dict[str, Any]) -> tuple[Any, ...] | None:
     if not isinstance(dumped.get("resultType", ""), str):
         return None
     return (tuple(sorted(dumped)), len(content))
+
+
+def _same_json(a: dict[str, Any], b: dict[str, Any]) -> bool:
+    """Whether `a` and `b` write the same JSON; False for what orjson cannot write (too deep)."""
+    try:
+        return orjson.dumps(a) == orjson.dumps(b)
+    except orjson.JSONEncodeError:
+        return False
 
 
 def _order_of(sieved: dict[str, Any]) -> tuple[tuple[str, ...], ...] | None:

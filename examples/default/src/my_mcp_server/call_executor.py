@@ -217,6 +217,9 @@ class ToolCallExecutor:
         # header); the schema object tells a replaced tool from the one checked before.
         self._declares_headers: dict[str, tuple[Mapping[str, Any], bool]] = {}
         self._surface_verdicts: dict[tuple[str, str, bytes], bool] = {}
+        self._accepts: dict[str, bool] = {}
+        self._routes: dict[tuple[bytes, str, str | None, str | None], InboundModernRoute | None]
+        self._routes = {}
         self._connections: dict[tuple[str, bytes], Connection] = {}
         self._sieve = sieve_shortcut()
         self.enabled, reason = self._can_serve()
@@ -275,11 +278,13 @@ class ToolCallExecutor:
             origin = headers.get("origin")
             if origin and not _matches(origin, self._origin_patterns):
                 return False
-        accepted = [
-            part.strip().split(";")[0].strip().lower()
-            for part in headers.get("accept", "").split(",")
-        ]
-        return any(t in ("application/json", "application/*", "*/*") for t in accepted)
+        accept = headers.get("accept", "")
+        verdict = self._accepts.get(accept)
+        if verdict is None:  # a client sends the same Accept on every call
+            types = (part.split(";")[0].strip().lower() for part in accept.split(","))
+            verdict = any(t in ("application/json", "application/*", "*/*") for t in types)
+            _remember(self._accepts, accept, verdict)
+        return verdict
 
     def _parse(self, body: bytes, headers: dict[str, str]) -> _Call | None:
         """The call in `body`, if it is a well-formed call of a plain tool; None to hand it back."""
@@ -304,16 +309,16 @@ class ToolCallExecutor:
         name = params.get("name")
         if not isinstance(name, str) or self._tool_declares_headers(name):
             return None
-        route = classify_inbound_request(decoded, headers=headers)
-        if not isinstance(route, InboundModernRoute):
-            return None
-        # The params surface of the caller's version, then the params model, as the SDK checks
-        # them: what it refuses as invalid params (a bad `_meta`, `arguments` that is not an
-        # object, ...) goes back to it.
         try:
             meta_key = orjson.dumps(params.get("_meta"))
         except orjson.JSONEncodeError:  # nested deeper than orjson writes: the SDK's to answer
             return None
+        route = self._route(decoded, headers, name, meta_key)
+        if route is None:
+            return None
+        # The params surface of the caller's version, then the params model, as the SDK checks
+        # them: what it refuses as invalid params (a bad `_meta`, `arguments` that is not an
+        # object, ...) goes back to it.
         if not self._surface_accepts(route.protocol_version, params, meta_key):
             return None
         try:
@@ -321,6 +326,25 @@ class ToolCallExecutor:
         except ValidationError:
             return None
         return _Call(request_id, params, typed, route, headers, meta_key)
+
+    def _route(
+        self, decoded: dict[str, Any], headers: dict[str, str], name: str, meta_key: bytes
+    ) -> InboundModernRoute | None:
+        """`classify_inbound_request` of this call if it routes it as modern; remembered by what
+        the ladder reads of a tools/call whose method and Mcp-Method were checked before: the
+        `_meta` envelope, the tool name, and the MCP-Protocol-Version and Mcp-Name headers."""
+        key = (
+            meta_key,
+            name,
+            headers.get(MCP_PROTOCOL_VERSION_HEADER),
+            headers.get(MCP_NAME_HEADER),
+        )
+        if key in self._routes:
+            return self._routes[key]
+        classified = classify_inbound_request(decoded, headers=headers)
+        route = classified if isinstance(classified, InboundModernRoute) else None
+        _remember(self._routes, key, route)
+        return route
 
     def _surface_accepts(self, version: str, params: dict[str, Any], meta_key: bytes) -> bool:
         """`validate_client_request` for these params, remembered by what it depends on.

@@ -37,13 +37,9 @@ def test_dumped_messages_are_written_as_json_dumps_writes_them(result: dict[str,
         assert encode_reply(dumped, json_mode=True) == sdk_bytes(dumped)
 
 
-# What a JSON-mode dump holds: JSON's types, floats finite (NaN and infinity are dumped as null).
+# What a JSON-mode dump holds: JSON's types (NaN and infinity too, as a middleware may add them).
 JSON_MODE_VALUES = st.recursive(
-    st.none()
-    | st.booleans()
-    | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
-    | st.text(),
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=20,
 )
@@ -55,6 +51,18 @@ def test_any_json_mode_reply_is_written_as_json_dumps_writes_it(
 ) -> None:
     reply = {"jsonrpc": "2.0", "id": request_id, "result": result}
     assert encode_reply(reply, json_mode=True) == sdk_bytes(reply)
+
+
+def test_what_a_middleware_may_leave_in_place_is_written_as_json_writes_it() -> None:
+    """`json_mode` holds a result a middleware may have changed in place: NaN and infinity
+    (orjson writes null) and subclasses of built-in types still come out as json writes them."""
+
+    class Text(str):
+        pass
+
+    for value in (float("nan"), float("-inf"), Text("x"), [None, True]):
+        reply = {"jsonrpc": "2.0", "id": 1, "result": {"value": value}}
+        assert encode_reply(reply, json_mode=True) == sdk_bytes(reply), value
 
 
 def test_floats_of_every_magnitude_and_every_ascii_character() -> None:

@@ -163,8 +163,9 @@ class _Call:
     route: InboundModernRoute
     headers: dict[str, str]
     meta_key: bytes  # the params' `_meta`, serialized: what the client sends alike on every call
-    # The result `_dispatch` serialized: JSON-mode dumps only (str, int, float, bool, None, list,
-    # dict, no NaN or infinity), which `encode_reply` may write with orjson.
+    # The result `_dispatch` serialized (JSON-mode dumps): when the chain hands back this very
+    # dict, `encode_reply` may write it with orjson (and checks for what a middleware could
+    # have put into it in place).
     produced: dict[str, Any] | None = None
 
     def produce(self, result: dict[str, Any]) -> dict[str, Any]:

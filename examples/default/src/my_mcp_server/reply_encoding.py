@@ -28,10 +28,11 @@ _STRICT |= orjson.OPT_PASSTHROUGH_SUBCLASS
 def encode_reply(reply: dict[str, Any], *, json_mode: bool = False) -> bytes:
     """The bytes the SDK's entry writes: `json.dumps` of the dumped message, compact, ASCII.
 
-    With `json_mode` (the reply holds only what a JSON-mode dump makes) orjson writes it when
-    its bytes are provably the same: all ASCII (json escapes the rest), no DEL (json escapes
-    it, orjson does not), no float written differently. Anything else goes to json.dumps; so
-    do values orjson refuses (integers past 64 bits).
+    With `json_mode` (the reply is made of JSON-mode dumps) orjson writes it when its bytes are
+    provably the same: all ASCII (json escapes the rest), no DEL (json escapes it, orjson does
+    not), no null (where a NaN or infinity could hide), no float written differently. Anything
+    else goes to json.dumps; so do values orjson refuses (integers past 64 bits, datetimes,
+    dataclasses, subclasses of built-in types: json.dumps writes or refuses those itself).
     """
     if json_mode:
         try:
@@ -39,6 +40,11 @@ def encode_reply(reply: dict[str, Any], *, json_mode: bool = False) -> bytes:
         except TypeError:
             pass
         else:
-            if written.isascii() and b"\x7f" not in written and not _FLOAT_FORMS.search(written):
+            if (
+                written.isascii()
+                and b"\x7f" not in written
+                and b"null" not in written  # orjson's NaN and infinity, json's `NaN`, `Infinity`
+                and not _FLOAT_FORMS.search(written)
+            ):
                 return written
     return _ENCODER.encode(reply).encode()

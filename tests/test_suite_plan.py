@@ -20,6 +20,16 @@ def test_the_cover_holds_every_pair_of_the_matrix() -> None:
     assert len(cover) < len(trees), "the cover saves nothing"
 
 
+def test_three_questions_of_three_answers_take_nine_points() -> None:
+    """The fewest that can hold all 27 pairs of each two of three questions (a Latin square)."""
+    answers = (("pg", "sqlite", "none"), ("redis", "memory", "none"), ("none", "bearer", "oauth"))
+    combos = [
+        {"db": d, "cache": c, "auth": a, "deployment": "none"}
+        for d, c, a in itertools.product(*answers)
+    ]
+    assert len(pairwise_cover(combos)) == 9
+
+
 def test_a_pair_only_one_point_holds_is_chosen() -> None:
     combos = [
         {"db": "pg", "cache": "redis", "deployment": "k8s"},

@@ -133,7 +133,7 @@ def test_combination(
         steps["quick-suite"] = run(project_dir, "make", "test-quick")
     deploy_tests = [t for t in DEPLOYMENT_TESTS if (project_dir / t).exists()]
     if not tree_suite and deploy_tests:
-        steps["deploy-tests"] = run(project_dir, "uv", "run", "pytest", *deploy_tests)
+        steps["deploy-tests"] = run(project_dir, "make", "test-deploy")
     record_property("steps", steps)
     figures = " ".join(f"{step}={seconds:.1f}s" for step, seconds in steps.items())
     print(f"{combination_id(answers)}: tree={tree_hash} {figures}")

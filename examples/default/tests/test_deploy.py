@@ -14,9 +14,12 @@ from urllib.parse import urlsplit
 import yaml
 
 from my_mcp_server.settings import Settings
-from tests.conftest import ENV_PREFIX, PACKAGE
 
 ROOT = Path(__file__).resolve().parents[1]
+# Read here, not from tests/conftest.py: `make test-deploy` runs these files without the conftest
+# (it would import the MCP SDK and the test services for nothing).
+PACKAGE = "my_mcp_server"
+ENV_PREFIX = str(Settings.model_config["env_prefix"])
 
 
 def tool(name: str) -> str:

@@ -33,7 +33,7 @@ from my_mcp_server import call_executor, telemetry
 from my_mcp_server.call_executor import ToolCallExecutor
 from my_mcp_server.server import build_server
 from my_mcp_server.settings import Settings
-from tests.conftest import ENV_PREFIX, MODES, Connect, Mode, client_for, running_server
+from tests.conftest import ENV_PREFIX, MODES, Connect, Mode, client_for
 
 VERSION = "2026-07-28"
 META = {
@@ -285,13 +285,6 @@ CASES = [
     Case("legacy version", call("server_info", {}), None, {"MCP-Protocol-Version": "2025-06-18"}),
     Case("another method", call("server_info", {}), None, {"Mcp-Method": "tools/list"}),
 ]
-
-
-@pytest.fixture(scope="module")
-def sdk_url(server_env: dict[str, str]) -> Iterator[str]:
-    """A second server on the same data, with the fast path switched off."""
-    with running_server(server_env, fast_path="false") as url:
-        yield url
 
 
 def post(base_url: str, case: Case, auth_headers: dict[str, str]) -> httpx.Response:

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import PATHS, SERVERS, running_server, server_on_path
+from tests.conftest import PATHS, SERVERS, running_server
 
 from loadtest.mcp_wire import request_headers, tools_call_body
 from loadtest.scenarios import Call
@@ -128,11 +128,11 @@ requests = tool_calls | (
 ).map(lambda body: ("server_info", body))
 
 
-@pytest.fixture(scope="module", params=list(PATHS))
-def fuzz_url(request: pytest.FixtureRequest, server_env: dict[str, str]) -> Iterator[str]:
-    """A server with the tools/call executor on, then one with it off."""
-    with server_on_path(server_env, request.param) as url:
-        yield url
+@pytest.fixture(scope="module", params=list(PATHS.values()), ids=list(PATHS))
+def fuzz_url(request: pytest.FixtureRequest, servers: dict[str, str]) -> str:
+    """The session's server with the tools/call executor on, then the one with it off."""
+    url: str = servers[request.param]
+    return url
 
 
 @pytest.mark.slow

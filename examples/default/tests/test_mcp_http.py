@@ -6,7 +6,6 @@ with it switched off, where every request takes the SDK's own entry.
 
 import subprocess
 import sys
-from collections.abc import Iterator
 from functools import partial
 from urllib.parse import urlsplit
 
@@ -21,7 +20,6 @@ from tests.conftest import (
     Connect,
     Mode,
     client_for,
-    server_on_path,
 )
 
 from loadtest.run import free_port
@@ -29,11 +27,11 @@ from loadtest.run import free_port
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(scope="module", params=list(PATHS))
-def base_url(request: pytest.FixtureRequest, server_env: dict[str, str]) -> Iterator[str]:
-    """A server of this module's own, with the executor on, then off."""
-    with server_on_path(server_env, request.param) as url:
-        yield url
+@pytest.fixture(scope="module", params=list(PATHS.values()), ids=list(PATHS))
+def base_url(request: pytest.FixtureRequest, servers: dict[str, str]) -> str:
+    """The session's server with the executor on, then the one with it off."""
+    url: str = servers[request.param]
+    return url
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,6 @@ import asyncio
 import secrets
 import subprocess
 import sys
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -42,17 +41,6 @@ ACCEPT = answering("accept")
 @pytest.fixture(scope="module")
 def key() -> str:
     return secrets.token_hex(32)
-
-
-@pytest.fixture(scope="module")
-def servers(server_env: dict[str, str], key: str) -> Iterator[dict[str, str]]:
-    """The fast path on and off, sharing one key; both stamp their pid on every answer."""
-    shared = {"request_state_keys": key, "debug_worker_pid": "true"}
-    with (
-        running_server(server_env, **shared) as fast,
-        running_server(server_env, fast_path="false", **shared) as sdk,
-    ):
-        yield {"fast": fast, "sdk": sdk}
 
 
 async def put(url: str, key: str) -> None:

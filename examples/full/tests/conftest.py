@@ -150,15 +150,9 @@ def wait_until_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout_s: 
     raise TimeoutError(f"server at {base_url} not ready within {timeout_s} s")
 
 
-# The two paths a tools/call can take: the owned executor, or the SDK's own entry (FAST_PATH).
-PATHS = {"executor": "true", "sdk entry": "false"}
-
-
-@contextmanager
-def server_on_path(env: dict[str, str], path: str) -> Iterator[str]:
-    """`running_server` whose tools/call requests take `path` (a key of PATHS)."""
-    with running_server(env, fast_path=PATHS[path]) as url:
-        yield url
+# The two paths a tools/call can take, by test id: the owned executor, or the SDK's own entry
+# (FAST_PATH=false); the values are keys of the `servers` fixture.
+PATHS = {"executor": "fast", "sdk entry": "sdk"}
 
 
 @contextmanager
@@ -211,10 +205,37 @@ def logged_server(env: dict[str, str], log_path: Path | None, **overrides: str) 
 
 
 @pytest.fixture(scope="session")
-def base_url(server_env: dict[str, str]) -> Iterator[str]:
-    """The session's server process."""
-    with running_server(server_env) as url:
+def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Where the session's servers log (at INFO): `fast.log` and `sdk.log`."""
+    return tmp_path_factory.mktemp("server-logs")
+
+
+@pytest.fixture(scope="session")
+def fast_url(server_env: dict[str, str], server_logs: Path) -> Iterator[str]:
+    """The session's server process (the owned tools/call executor on, as by default)."""
+    with logged_server(server_env, server_logs / "fast.log", log_level="INFO") as url:
         yield url
+
+
+@pytest.fixture(scope="session")
+def sdk_url(server_env: dict[str, str], server_logs: Path) -> Iterator[str]:
+    """The session's second server on the same data and key, with the executor switched off."""
+    with logged_server(
+        server_env, server_logs / "sdk.log", log_level="INFO", fast_path="false"
+    ) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def servers(fast_url: str, sdk_url: str) -> dict[str, str]:
+    """The session's servers by the path a tools/call takes: "fast" (executor) and "sdk"."""
+    return {"fast": fast_url, "sdk": sdk_url}
+
+
+@pytest.fixture(scope="session")
+def base_url(fast_url: str) -> str:
+    """The session's server, as most tests see it: the executor on."""
+    return fast_url
 
 
 @pytest.fixture(scope="session")

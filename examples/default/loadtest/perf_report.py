@@ -1,9 +1,9 @@
 """`make perf-report`: the same scenario against the baseline and the optimized server.
 
-baseline  = the naive server: BASELINE_SETTINGS (caching off, a connection per database call)
-optimized = the default configuration (pools, caches)
+baseline  = the naive server (loadtest/naive_server.py: caching off, a connection per database call)
+optimized = the project's server as configured (pools, caches)
 
-Each configuration gets its own server process (same code, settings from the environment), the same
+Each gets its own server process (same code, settings from the environment), the same
 locust scenario, users and duration. The result is reports/performance.md, a before/after table
 with the change in %, reports/latency.png (when matplotlib is installed), and where the optimized
 server's CPU time goes (a short py-spy profile: reports/perf-profile.svg).
@@ -23,10 +23,11 @@ from pathlib import Path
 
 from my_mcp_server.settings import Settings
 
+from loadtest import naive_server
 from loadtest.cpu_profile import ProfilerError, profile_server
 from loadtest.profile_groups import render_markdown as profile_table
 from loadtest.run import (
-    ENV_PREFIX,
+    PACKAGE,
     REPORTS,
     ServerProcess,
     free_port,
@@ -34,13 +35,6 @@ from loadtest.run import (
     started_server,
 )
 from loadtest.scenarios import DEFAULT_ITEMS, SCENARIO_NAMES, users_for
-
-# The settings that turn the optimized server into the naive one.
-BASELINE_SETTINGS: dict[str, str] = {
-    "cache_enabled": "false",
-    "db_connection_per_call": "true",
-}
-BASELINE = "caching off, a new database connection per call (the naive server)"
 
 # Prometheus series read from /metrics before and after a run (absent without telemetry).
 _SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+([-+0-9.eEinfNa]+)$")
@@ -147,13 +141,13 @@ class PoolSampler:
         return sum(self.samples) / len(self.samples) if self.samples else None
 
 
-def measure(
-    name: str, env_overrides: dict[str, str], args: argparse.Namespace, *, seeded: bool
-) -> Figures:
+def measure(name: str, module: str, args: argparse.Namespace, *, seeded: bool) -> Figures:
+    """One locust run against the server `module` serves (the project's or the naive one)."""
     settings = Settings()
-    env = {**os.environ, **env_overrides}
     port = free_port()
-    with started_server(settings.host, port, env, args.items, seeded=seeded) as server:
+    with started_server(
+        settings.host, port, os.environ, args.items, seeded=seeded, module=module
+    ) as server:
         before = parse_metrics(server.metrics())
         with PoolSampler(server) as pool:
             code = run_locust(
@@ -257,7 +251,7 @@ def render_markdown(
         f" SLA p95 {s.sla_p95_ms} ms / p99 {s.sla_p99_ms} ms at {s.sla_rps} rps,"
         f" error rate <= {s.sla_error_rate:.2%}.",
         "",
-        f"- **baseline**: {BASELINE}.",
+        f"- **baseline**: {naive_server.DESCRIPTION}.",
         "- **optimized**: the default configuration (pools, caches).",
         "",
         "| metric | baseline | optimized | change |",
@@ -342,13 +336,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--profile-duration", default="10s", help="py-spy profile, optimized")
     args = parser.parse_args(argv)
 
-    unknown = sorted(set(BASELINE_SETTINGS) - set(Settings.model_fields))
-    if unknown:
-        raise SystemExit(f"the baseline needs these settings, which this server lacks: {unknown}")
-    baseline_env = {ENV_PREFIX + name.upper(): value for name, value in BASELINE_SETTINGS.items()}
     # Optimized first: it seeds the database quickly; the naive server then reads the same data.
-    best = measure("optimized", {}, args, seeded=True)
-    base = measure("baseline", baseline_env, args, seeded=False)
+    best = measure("optimized", PACKAGE, args, seeded=True)
+    base = measure("baseline", "loadtest.naive_server", args, seeded=False)
     profile = where_the_time_goes(args)
     REPORTS.mkdir(exist_ok=True)
     if not draw_chart(base, best, REPORTS / "latency.png"):

@@ -17,13 +17,17 @@ from my_mcp_server.db import Database
 from my_mcp_server.preflight import check_services
 from my_mcp_server.settings import Settings
 
+from loadtest.naive_db import ConnectionPerCall
+
 KEYS = 1_000
 
 
-async def measure(settings: Settings, concurrency: int, seconds: float) -> tuple[float, float]:
-    """(calls per second, p95 latency in ms) of get_item with these settings."""
+async def measure(
+    database_type: type[Database], settings: Settings, concurrency: int, seconds: float
+) -> tuple[float, float]:
+    """(calls per second, p95 latency in ms) of get_item on `database_type`."""
     latencies: list[float] = []
-    async with Database(settings) as db:
+    async with database_type(settings) as db:
         deadline = time.perf_counter() + seconds
 
         async def reader() -> None:
@@ -49,11 +53,15 @@ async def main(concurrency: int, seconds: float) -> None:
     async with Database(base) as db:
         await db.seed(KEYS)
     # The pooled run may use as many connections as readers, so neither side is starved.
-    pooled = base.model_copy(update={"concurrency_limit": max(concurrency, base.concurrency_limit)})
-    naive = pooled.model_copy(update={"db_connection_per_call": True, "db_migrate_on_start": False})
+    settings = base.model_copy(
+        update={
+            "concurrency_limit": max(concurrency, base.concurrency_limit),
+            "db_migrate_on_start": False,  # migrated above
+        }
+    )
     rows = []
-    for name, settings in (("pool", pooled), ("naive", naive)):
-        rps, p95 = await measure(settings, concurrency, seconds)
+    for name, database_type in (("pool", Database), ("naive", ConnectionPerCall)):
+        rps, p95 = await measure(database_type, settings, concurrency, seconds)
         rows.append((name, rps, p95))
         print(f"{name:>6}: {rps:9.0f} reads/s  p95 {p95:7.2f} ms", flush=True)
     ratio = rows[0][1] / rows[1][1]

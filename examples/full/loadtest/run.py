@@ -119,11 +119,13 @@ def started_server(
     *,
     seeded: bool = True,
     launcher: Sequence[str] = (),
+    module: str = PACKAGE,
 ) -> Iterator[ServerProcess]:
     """A server process with `env`, its database seeded with `items` items; stopped on exit.
 
     `seeded=False` skips the seeding, for a database an earlier run has seeded already.
-    `launcher` runs the server module under another program (memray: `-m memray run ...`).
+    `launcher` runs the server module under another program (memray: `-m memray run ...`);
+    `module` is the one whose `serve` command starts it (loadtest.naive_server: the baseline).
     """
     url = f"http://{host}:{port}"
     server_env = dict(env)
@@ -134,7 +136,7 @@ def started_server(
         prepared = subprocess.run(migrate, env=server_env, stdout=subprocess.DEVNULL, check=False)
         if prepared.returncode != 0:
             raise SystemExit(prepared.returncode)
-        command = [sys.executable, *launcher, "-m", PACKAGE, "serve", "--host", host]
+        command = [sys.executable, *launcher, "-m", module, "serve", "--host", host]
         command += ["--port", str(port)]
         process = subprocess.Popen(command, env=server_env)
         stack.callback(_stop, process)

@@ -16,6 +16,8 @@ from my_mcp_server import DESCRIPTION
 from my_mcp_server.settings import Settings
 
 ENV_PREFIX = "MY_MCP_SERVER_"
+# What `serve` serves over HTTP: the import path of the app factory each worker process calls.
+APP_FACTORY = "my_mcp_server.app:create_app"
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -38,13 +40,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def serve_http(settings: Settings) -> None:
+def serve_http(settings: Settings, factory: str = APP_FACTORY) -> None:
+    """Serve the app `factory` (import path) builds, in `settings.workers` processes."""
     import uvicorn
 
     # Worker processes build their own app from the environment, so the CLI overrides above
     # travel through it. uvloop + httptools are the fastest loop and HTTP parser uvicorn has.
     uvicorn.run(
-        "my_mcp_server.app:create_app",
+        factory,
         factory=True,
         host=settings.host,
         port=settings.port,
@@ -114,7 +117,7 @@ async def seed(settings: Settings, items: int) -> None:
     print(f"seeded {items} items")
 
 
-def serve(args: argparse.Namespace) -> None:
+def serve(args: argparse.Namespace, factory: str = APP_FACTORY) -> None:
     from my_mcp_server.preflight import check_services
     from my_mcp_server.request_state import missing_shared_key
     from my_mcp_server.startup_line import startup_line
@@ -132,13 +135,14 @@ def serve(args: argparse.Namespace) -> None:
     if args.transport == "stdio":
         serve_stdio(settings)
     else:
-        serve_http(settings)
+        serve_http(settings, factory)
 
 
-def main(argv: Sequence[str] | None = None) -> None:
+def main(argv: Sequence[str] | None = None, factory: str = APP_FACTORY) -> None:
+    """The CLI; `factory` (import path) builds the app `serve` serves over HTTP."""
     args = _parser().parse_args(argv)
     if args.command == "serve":
-        serve(args)
+        serve(args, factory)
     elif args.command == "healthcheck":
         raise SystemExit(healthcheck(_settings()))
     elif args.command == "migrate":

@@ -5,8 +5,9 @@ writer commits, so the design is: one writer connection behind a lock (SQLite al
 writer anyway) and a small pool of reader connections handed out through a queue, bounded in
 time by `db_acquire_timeout_s` like the PostgreSQL pool.
 
-`db_connection_per_call` opens and closes a connection for every call instead: the naive
-baseline that `make perf-report` and `make bench-db` measure against.
+The naive baseline that `make perf-report` and `make bench-db` measure against (a reader
+connection opened and closed for every call) lives with them: loadtest/naive_db.py overrides
+`open_readers`, `acquire_reader` and `release_reader`.
 """
 
 from __future__ import annotations
@@ -65,9 +66,9 @@ class Database:
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         self._all: list[aiosqlite.Connection] = []
         self._waiting = 0
-        self._per_call = settings.db_connection_per_call
 
-    async def _connect(self, *, keep: bool = True) -> aiosqlite.Connection:
+    async def connect(self, *, keep: bool = True) -> aiosqlite.Connection:
+        """A new connection with the pragmas set; `keep`: closed with the database."""
         conn = await aiosqlite.connect(self._settings.sqlite_path)
         if keep:
             self._all.append(conn)
@@ -80,12 +81,10 @@ class Database:
         path = Path(self._settings.sqlite_path)
         if str(path) != ":memory:":
             path.parent.mkdir(parents=True, exist_ok=True)
-        self._writer = await self._connect()
+        self._writer = await self.connect()
         if self._settings.db_migrate_on_start:
             await self.migrate()
-        if not self._per_call:
-            for _ in range(self._settings.sqlite_readers):
-                self._readers.put_nowait(await self._connect())
+        await self.open_readers()
         pool_metrics.register(self)
         return self
 
@@ -107,15 +106,21 @@ class Database:
             "sqlite-readers", size - idle, idle, self._settings.sqlite_readers, self._waiting
         )
 
+    async def open_readers(self) -> None:
+        """Fill the reader pool."""
+        for _ in range(self._settings.sqlite_readers):
+            self._readers.put_nowait(await self.connect())
+
     @asynccontextmanager
     async def reader(self) -> AsyncIterator[aiosqlite.Connection]:
-        if self._per_call:
-            conn = await self._connect(keep=False)
-            try:
-                yield conn
-            finally:
-                await conn.close()
-            return
+        conn = await self.acquire_reader()
+        try:
+            yield conn
+        finally:
+            await self.release_reader(conn)
+
+    async def acquire_reader(self) -> aiosqlite.Connection:
+        """A pooled reader connection, waiting at most `db_acquire_timeout_s` for one."""
         timeout_s = self._settings.db_acquire_timeout_s
         started = time.perf_counter()
         self._waiting += 1
@@ -129,10 +134,11 @@ class Database:
         finally:
             self._waiting -= 1
         pool_metrics.wait_time.record(time.perf_counter() - started)
-        try:
-            yield conn
-        finally:
-            self._readers.put_nowait(conn)
+        return conn
+
+    async def release_reader(self, conn: aiosqlite.Connection) -> None:
+        """Hand a reader back to the pool."""
+        self._readers.put_nowait(conn)
 
     @asynccontextmanager
     async def writer(self) -> AsyncIterator[aiosqlite.Connection]:

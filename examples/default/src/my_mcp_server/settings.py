@@ -70,7 +70,6 @@ class Settings(BaseSettings):
     sqlite_readers: int = Field(default=4, ge=1)
     db_acquire_timeout_s: float = Field(default=0.25, gt=0)
     db_migrate_on_start: bool = True  # apply pending migrations when a process starts
-    db_connection_per_call: bool = False  # the naive baseline: no pool (perf-report, bench-db)
 
     # --- multi-round tool calls (request_state.py): the key that seals `requestState`.
     # Comma-separated, each >= 32 bytes: the first seals, every one unseals (rotation). One value

@@ -42,11 +42,13 @@ from my_mcp_server.server import build_server
 from my_mcp_server.settings import Settings
 
 
-def create_app(settings: Settings | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, resources: Resources | None = None) -> Starlette:
+    """The app for `settings` (default: from the environment), serving from `resources` built for
+    the same settings (default: the production pools and caches)."""
     settings = settings or Settings()
     telemetry.setup(settings)
     runtime_metrics.install(settings.tracemalloc_frames)
-    resources = Resources(settings)
+    resources = resources or Resources(settings)
     auth = BearerAuth(settings)
     server = build_server(resources, auth)
     security = TransportSecuritySettings(

@@ -9,8 +9,9 @@ every pooled connection and the call is retried once on a fresh one.
 Every statement here is idempotent (reads and an upsert), so running one twice is safe even when
 the first attempt's outcome is unknown. Queries are parameterized only.
 
-`db_connection_per_call` turns the pool off (a new connection for every call): the naive
-baseline that `make perf-report` and `make bench-db` measure against.
+The naive baseline that `make perf-report` and `make bench-db` measure against (a new connection
+for every call) lives with them: loadtest/naive_db.py overrides `start`, `acquire`, `release`
+and `pool_stats`.
 """
 
 from __future__ import annotations
@@ -81,20 +82,11 @@ class Database:
         self._pool: asyncpg.Pool | None = None
         self._gate = asyncio.Semaphore(settings.concurrency_limit)
         self._waiting = 0
-        self._per_call_open = 0
 
     async def __aenter__(self) -> Database:
-        s = self._settings
-        if not s.db_connection_per_call:
-            self._pool = await asyncpg.create_pool(
-                min_size=min(s.db_pool_min_size, s.db_pool_max_size),
-                max_size=s.db_pool_max_size,
-                # Idle connections above min_size are closed, so a burst does not pin them.
-                max_inactive_connection_lifetime=60,
-                **self._connect_kwargs(),
-            )
+        await self.start()
         pool_metrics.register(self)
-        if s.db_migrate_on_start:
+        if self._settings.db_migrate_on_start:
             await self.migrate()
         return self
 
@@ -108,7 +100,18 @@ class Database:
             await self._pool.close()
             self._pool = None
 
-    def _connect_kwargs(self) -> dict[str, Any]:
+    async def start(self) -> None:
+        """Open the pool."""
+        s = self._settings
+        self._pool = await asyncpg.create_pool(
+            min_size=min(s.db_pool_min_size, s.db_pool_max_size),
+            max_size=s.db_pool_max_size,
+            # Idle connections above min_size are closed, so a burst does not pin them.
+            max_inactive_connection_lifetime=60,
+            **self.connect_kwargs(),
+        )
+
+    def connect_kwargs(self) -> dict[str, Any]:
         s = self._settings
         return {
             "dsn": s.database_url.get_secret_value(),
@@ -120,13 +123,11 @@ class Database:
         }
 
     def pool_stats(self) -> PoolStats:
-        if self._pool is None:
-            used, idle, size_max = self._per_call_open, 0, self._settings.concurrency_limit
-        else:
-            idle = self._pool.get_idle_size()
-            used = self._pool.get_size() - idle
-            size_max = self._pool.get_max_size()
-        return PoolStats("postgresql", used, idle, size_max, self._waiting)
+        if self._pool is None:  # not open yet, or closed
+            return PoolStats("postgresql", 0, 0, self._settings.db_pool_max_size, self._waiting)
+        idle = self._pool.get_idle_size()
+        used = self._pool.get_size() - idle
+        return PoolStats("postgresql", used, idle, self._pool.get_max_size(), self._waiting)
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Connection]:
@@ -138,7 +139,7 @@ class Database:
             async with asyncio.timeout(timeout_s):
                 await self._gate.acquire()
                 try:
-                    conn = await self._open()
+                    conn = await self.acquire()
                 except BaseException:
                     self._gate.release()
                     raise
@@ -154,28 +155,22 @@ class Database:
             yield conn
         finally:
             try:
-                await self._close(conn)
+                await self.release(conn)
             finally:
                 self._gate.release()
 
-    async def _open(self) -> Connection:
-        conn: Connection
-        if self._pool is not None:
-            conn = await self._pool.acquire()
-            return conn
-        self._per_call_open += 1
-        try:
-            conn = await asyncpg.connect(**self._connect_kwargs())
-            return conn
-        except BaseException:
-            self._per_call_open -= 1
-            raise
+    async def acquire(self) -> Connection:
+        """A connection from the pool (the caller holds an admission slot)."""
+        if self._pool is None:
+            raise RuntimeError("database used outside the server lifespan")
+        conn: Connection = await self._pool.acquire()
+        return conn
 
-    async def _close(self, conn: Connection) -> None:
+    async def release(self, conn: Connection) -> None:
+        """Hand `conn` back to the pool it came from."""
         if self._pool is not None and isinstance(conn, PoolConnectionProxy):
             await self._pool.release(conn)
-        else:
-            self._per_call_open -= 1
+        else:  # the pool closed under it
             await conn.close()
 
     async def _run(self, statement: Callable[[Connection], Awaitable[_T]]) -> _T:

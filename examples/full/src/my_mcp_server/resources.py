@@ -25,8 +25,10 @@ if TYPE_CHECKING:
 class Resources:
     """Container of the pools one process shares across all requests."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, database_type: type[Database] = Database) -> None:
+        """`database_type`: what opens the database (the benchmarks' naive baseline swaps it)."""
         self.settings = settings
+        self._database_type = database_type
         self._stack: AsyncExitStack | None = None
         self._http: httpx.AsyncClient | None = None
         self._db: Database | None = None
@@ -34,7 +36,7 @@ class Resources:
 
     async def __aenter__(self) -> Resources:
         async with AsyncExitStack() as stack:
-            self._db = await stack.enter_async_context(Database(self.settings))
+            self._db = await stack.enter_async_context(self._database_type(self.settings))
             self._cache = await stack.enter_async_context(TieredCache(self.settings))
             self._http = await stack.enter_async_context(create_http_client(self.settings))
             self._stack = stack.pop_all()

@@ -78,7 +78,6 @@ class Settings(BaseSettings):
     # How pg_stat_activity names this server's connections.
     db_application_name: str = "my_mcp_server"
     db_migrate_on_start: bool = True  # apply pending migrations when a process starts
-    db_connection_per_call: bool = False  # the naive baseline: no pool (perf-report, bench-db)
 
     # --- multi-round tool calls (request_state.py): the key that seals `requestState`.
     # Comma-separated, each >= 32 bytes: the first seals, every one unseals (rotation). One value

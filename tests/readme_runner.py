@@ -54,9 +54,11 @@ def readme_fingerprint(project: Path, tree_hash: str) -> str:
             words = shlex.split(line, comments=True)
             if "make" in words:
                 targets = words[words.index("make") + 1 :]
+                # --no-print-directory: under an outer make (`make test`) make would name the
+                # project's folder, which differs between combinations, in what it prints.
                 done = subprocess.run(
-                    ["make", "-n", *targets], cwd=project, capture_output=True, text=True,
-                    check=False,
+                    ["make", "--no-print-directory", "-n", *targets], cwd=project,
+                    capture_output=True, text=True, check=False,
                 )  # fmt: skip
                 digest.update(f"{done.returncode}\0{done.stdout}\0".encode())
     return digest.hexdigest()[:16]

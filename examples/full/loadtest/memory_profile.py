@@ -309,10 +309,10 @@ def leak_check(
             **patient,
         )
         env.update(env_overrides or {})
-        if args.seed:  # by a server without tracemalloc: seeding is not what is checked
-            with started_server(settings.host, free_port(), one_worker_env(**patient), args.items):
-                pass
-        with started_server(settings.host, free_port(), env, args.items, seeded=False) as server:
+        # Seeding (when asked) comes before the warm-up, so what it allocates is in the baseline.
+        with started_server(
+            settings.host, free_port(), env, args.items, seeded=args.seed
+        ) as server:
             assert server.process is not None
             pid = server.process.pid
             print(f"leak check: warm-up of {args.warmup:,} calls", flush=True)

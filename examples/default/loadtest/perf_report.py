@@ -14,12 +14,13 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import re
 import sys
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
 
 from my_mcp_server.settings import Settings
 
@@ -36,8 +37,8 @@ from loadtest.run import (
 )
 from loadtest.scenarios import DEFAULT_ITEMS, SCENARIO_NAMES, users_for
 
-# Prometheus series read from /metrics before and after a run (absent without telemetry).
-_SAMPLE = re.compile(r"^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{[^}]*\})?\s+([-+0-9.eEinfNa]+)$")
+# A sample of the /metrics exposition: (sample name, its labels) -> value.
+Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
 
 @dataclass
@@ -69,28 +70,22 @@ def read_aggregated(stats_csv: Path) -> dict[str, str]:
     raise SystemExit(f"{stats_csv} has no Aggregated row: did locust run?")
 
 
-def parse_metrics(text: str) -> dict[str, float]:
-    """Prometheus text exposition -> {series (name + labels): value}."""
-    values: dict[str, float] = {}
-    for line in text.splitlines():
-        match = _SAMPLE.match(line.strip())
-        if match:
-            values[match.group(1) + (match.group(2) or "")] = float(match.group(3))
-    return values
+def parse_metrics(text: str) -> Samples:
+    """Every sample of a Prometheus text exposition ("" when the server has no /metrics)."""
+    return {
+        (sample.name, frozenset(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+    }
 
 
-def _sum(values: dict[str, float], name: str, **labels: str) -> float | None:
-    """Sum of the series `name` that carry every given label (None if there is none)."""
-    wanted = [f'{label}="{value}"' for label, value in labels.items()]
-    found = [
-        v
-        for series, v in values.items()
-        if series.split("{")[0] == name and all(w in series for w in wanted)
-    ]
+def _sum(values: Samples, name: str, **labels: str) -> float | None:
+    """Sum of the samples `name` that carry every given label (None if there is none)."""
+    found = [v for (sample, have), v in values.items() if sample == name and labels.items() <= have]
     return sum(found) if found else None
 
 
-def cache_hit_rate(before: dict[str, float], after: dict[str, float]) -> float | None:
+def cache_hit_rate(before: Samples, after: Samples) -> float | None:
     """Share of lookups served by L1 or L2 during the run (every lookup starts at L1)."""
 
     def delta(**labels: str) -> float:
@@ -104,7 +99,7 @@ def cache_hit_rate(before: dict[str, float], after: dict[str, float]) -> float |
     return hits / lookups
 
 
-def pool_utilization(values: dict[str, float]) -> float | None:
+def pool_utilization(values: Samples) -> float | None:
     """Connections in use / largest pool size, from the db.client.connection gauges."""
     used = _sum(values, "db_client_connection_count", db_client_connection_state="used")
     size = _sum(values, "db_client_connection_max")

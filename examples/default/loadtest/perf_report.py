@@ -333,7 +333,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     # Optimized first: it seeds the database quickly; the naive server then reads the same data.
     best = measure("optimized", PACKAGE, args, seeded=True)
-    base = measure("baseline", "loadtest.naive_server", args, seeded=False)
+    base = measure("baseline", naive_server.__name__, args, seeded=False)
     profile = where_the_time_goes(args)
     REPORTS.mkdir(exist_ok=True)
     if not draw_chart(base, best, REPORTS / "latency.png"):

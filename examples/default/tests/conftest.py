@@ -208,6 +208,14 @@ def servers(fast_url: str, sdk_url: str) -> dict[str, str]:
     return {"fast": fast_url, "sdk": sdk_url}
 
 
+@pytest.fixture(scope="module", params=list(PATHS.values()), ids=list(PATHS))
+def url_on_each_path(request: pytest.FixtureRequest, servers: dict[str, str]) -> str:
+    """The session's server with the executor on, then the one with it off: a module whose
+    tests ask for it runs them on both."""
+    url: str = servers[request.param]
+    return url
+
+
 @pytest.fixture(scope="session")
 def base_url(fast_url: str) -> str:
     """The session's server, as most tests see it: the executor on."""

@@ -16,7 +16,6 @@ from tests.conftest import (
     ENV_PREFIX,
     MODES,
     PACKAGE,
-    PATHS,
     Connect,
     Mode,
     client_for,
@@ -27,11 +26,10 @@ from loadtest.run import free_port
 pytestmark = pytest.mark.anyio
 
 
-@pytest.fixture(scope="module", params=list(PATHS.values()), ids=list(PATHS))
-def base_url(request: pytest.FixtureRequest, servers: dict[str, str]) -> str:
-    """The session's server with the executor on, then the one with it off."""
-    url: str = servers[request.param]
-    return url
+@pytest.fixture(scope="module")
+def base_url(url_on_each_path: str) -> str:
+    """This module's tests run on both session servers: the executor on, then off."""
+    return url_on_each_path
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.conftest import PATHS, SERVERS, running_server
+from tests.conftest import SERVERS, running_server
 
 from loadtest.mcp_wire import request_headers, tools_call_body
 from loadtest.scenarios import Call
@@ -128,16 +128,9 @@ requests = tool_calls | (
 ).map(lambda body: ("server_info", body))
 
 
-@pytest.fixture(scope="module", params=list(PATHS.values()), ids=list(PATHS))
-def fuzz_url(request: pytest.FixtureRequest, servers: dict[str, str]) -> str:
-    """The session's server with the tools/call executor on, then the one with it off."""
-    url: str = servers[request.param]
-    return url
-
-
 @pytest.mark.slow
-def test_fuzzed_bodies_never_get_a_5xx(fuzz_url: str, auth_headers: dict[str, str]) -> None:
-    base_url = fuzz_url
+def test_fuzzed_bodies_never_get_a_5xx(url_on_each_path: str, auth_headers: dict[str, str]) -> None:
+    base_url = url_on_each_path
     pid = SERVERS[base_url].pid
     statuses: set[int] = set()
     with httpx.Client(base_url=base_url, timeout=10) as http:

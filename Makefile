@@ -5,6 +5,9 @@ UV ?= uv
 # generated suite runs once per distinct source tree (tests/source_tree.py). Three on two cores:
 # much of a generated suite waits on server processes starting and on sockets.
 JOBS ?= 3
+# Bytecode caches on, whatever the image says: the template's tests and the projects they render
+# start hundreds of Python processes that import the same packages (tests/project_checks.py).
+unexport PYTHONDONTWRITEBYTECODE
 # `make test-one DATA="database=postgresql cache=redis"`: unspecified answers take their defaults.
 DATA ?=
 

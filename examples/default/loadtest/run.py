@@ -30,6 +30,12 @@ from loadtest.scenarios import DEFAULT_ITEMS, SCENARIO_NAMES, Call, item_key, us
 PACKAGE = "my_mcp_server"
 ENV_PREFIX = PACKAGE.upper() + "_"
 REPORTS = Path("reports")
+# httpx builds an SSL context for every client it makes, parsing the CA bundle again even for the
+# plain-HTTP URL of a local server, and `httpx.get` makes a client per call: the probes here and
+# the tests share one context, and `HTTP`, a client that keeps no connection open (each request
+# opens its own, as `httpx.get` does).
+SSL_CONTEXT = httpx.create_ssl_context()
+HTTP = httpx.Client(verify=SSL_CONTEXT, limits=httpx.Limits(max_keepalive_connections=0))
 
 
 @dataclass
@@ -49,7 +55,7 @@ class ServerProcess:
     def metrics(self) -> str:
         """The server's Prometheus exposition, or "" when it has no /metrics."""
         try:
-            response = httpx.get(self.url + "/metrics", timeout=5)
+            response = HTTP.get(self.url + "/metrics", timeout=5)
         except httpx.HTTPError:
             return ""
         return response.text if response.status_code == 200 else ""
@@ -90,7 +96,7 @@ def free_port() -> int:
 
 def is_up(url: str) -> bool:
     try:
-        return httpx.get(url + "/healthz", timeout=1).status_code == 200
+        return HTTP.get(url + "/healthz", timeout=1).status_code == 200
     except httpx.HTTPError:
         return False
 
@@ -102,7 +108,7 @@ def wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60
             # The server said why on its stderr (one line for a service it cannot use).
             raise SystemExit(process.returncode or 1)
         try:
-            if httpx.get(url + "/readyz", timeout=1).status_code == 200:
+            if HTTP.get(url + "/readyz", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -153,7 +159,7 @@ def seed(url: str, items: int, in_flight: int = 32) -> None:
 
     async def put_all() -> None:
         gate = asyncio.Semaphore(in_flight)
-        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        async with httpx.AsyncClient(base_url=url, timeout=30, verify=SSL_CONTEXT) as http:
 
             async def put(rank: int) -> None:
                 call = Call("put_item", {"key": item_key(rank), "value": f"seed {rank}"}, "seed")

@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 import httpx
+import httpx2
 import pytest
 from mcp import Client
+from mcp.client.streamable_http import streamable_http_client
 
 from loadtest.mcp_wire import request_headers, tools_call_body
-from loadtest.run import free_port
+from loadtest.run import HTTP, SSL_CONTEXT, free_port
 from loadtest.scenarios import Call
 
 PACKAGE = "my_mcp_server"
@@ -118,7 +120,7 @@ def wait_until_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout_s: 
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with code {proc.returncode} before becoming healthy")
         try:
-            if httpx.get(base_url + "/readyz", timeout=1).status_code == 200:
+            if HTTP.get(base_url + "/readyz", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -234,7 +236,13 @@ Connect = Callable[[Mode], AbstractAsyncContextManager[Client]]
 async def client_for(mcp_url: str, mode: Mode, **options: Any) -> AsyncIterator[Client]:
     """The official MCP client on `mcp_url`: mode `auto` (2026-07-28) or `legacy`; `options`
     go to `Client` (e.g. an `elicitation_callback`)."""
-    async with Client(mcp_url, mode=mode, **options) as client:
+    headers: dict[str, str] = {}
+    # The client's own HTTP client, to share SSL_CONTEXT (the default one builds a context per
+    # client); the timeout is the SDK's default one for JSON responses.
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=30, verify=SSL_CONTEXT) as http,
+        Client(streamable_http_client(mcp_url, http_client=http), mode=mode, **options) as client,
+    ):
         yield client
 
 

@@ -35,6 +35,8 @@ from my_mcp_server.server import build_server
 from my_mcp_server.settings import Settings
 from tests.conftest import ENV_PREFIX, MODES, Connect, Mode, client_for
 
+from loadtest.run import HTTP
+
 VERSION = "2026-07-28"
 META = {
     "io.modelcontextprotocol/protocolVersion": VERSION,
@@ -309,13 +311,13 @@ def post(base_url: str, case: Case, auth_headers: dict[str, str]) -> httpx.Respo
                 yield body[start : start + size]
 
         content = slowly()
-    return httpx.post(base_url + "/mcp", content=content, headers=sent, timeout=30)
+    return HTTP.post(base_url + "/mcp", content=content, headers=sent, timeout=30)
 
 
 def fast_path_counts(base_url: str) -> dict[str, float]:
     """This server's `mcp_server_fast_path_requests_total` by outcome."""
     counts: dict[str, float] = {"served": 0.0, "handed_back": 0.0}
-    for family in text_string_to_metric_families(httpx.get(base_url + "/metrics").text):
+    for family in text_string_to_metric_families(HTTP.get(base_url + "/metrics").text):
         for sample in family.samples:
             if sample.name == "mcp_server_fast_path_requests_total":
                 counts[sample.labels["outcome"]] += sample.value
@@ -330,7 +332,7 @@ def test_every_answer_is_the_sdks_own(
         assert (fast.status_code, fast.content) == (sdk.status_code, sdk.content), case.id
         assert answer_headers(fast) == answer_headers(sdk), case.id
     assert fast_path_counts(sdk_url) == {"served": 0.0, "handed_back": 0.0}
-    assert httpx.get(base_url + "/healthz").status_code == 200
+    assert HTTP.get(base_url + "/healthz").status_code == 200
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])

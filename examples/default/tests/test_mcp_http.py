@@ -21,7 +21,7 @@ from tests.conftest import (
     client_for,
 )
 
-from loadtest.run import free_port
+from loadtest.run import HTTP, SSL_CONTEXT, free_port
 
 pytestmark = pytest.mark.anyio
 
@@ -53,8 +53,8 @@ EXPECTED_TOOLS = {
 
 
 def test_health_and_readiness(base_url: str) -> None:
-    assert httpx.get(base_url + "/healthz").json() == {"status": "ok"}
-    ready = httpx.get(base_url + "/readyz")
+    assert HTTP.get(base_url + "/healthz").json() == {"status": "ok"}
+    ready = HTTP.get(base_url + "/readyz")
     assert ready.status_code == 200
     assert ready.json()["status"] == "ready"
 
@@ -118,7 +118,7 @@ async def test_bad_calls_are_errors_and_the_server_survives(
         assert result.is_error
         follow_up = await client.call_tool("server_info", {})
     assert not follow_up.is_error
-    async with httpx.AsyncClient() as http:
+    async with httpx.AsyncClient(verify=SSL_CONTEXT) as http:
         assert (await http.get(base_url + "/healthz")).status_code == 200
 
 
@@ -133,7 +133,7 @@ async def test_bad_calls_are_errors_and_the_server_survives(
 def test_malformed_bodies_get_json_rpc_errors(
     mcp_url: str, base_url: str, auth_headers: dict[str, str], body: bytes, code: int
 ) -> None:
-    response = httpx.post(
+    response = HTTP.post(
         mcp_url,
         content=body,
         headers={
@@ -144,12 +144,12 @@ def test_malformed_bodies_get_json_rpc_errors(
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == code
-    assert httpx.get(base_url + "/healthz").status_code == 200
+    assert HTTP.get(base_url + "/healthz").status_code == 200
 
 
 def test_foreign_host_header_is_refused(mcp_url: str, auth_headers: dict[str, str]) -> None:
     """DNS-rebinding protection: a browser tricked into calling us sends a foreign Host."""
-    response = httpx.post(
+    response = HTTP.post(
         mcp_url,
         json={"jsonrpc": "2.0", "id": 1, "method": "tools/list"},
         headers={

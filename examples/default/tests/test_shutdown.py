@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import SERVERS, running_server
 
 from loadtest.mcp_wire import request_headers, tools_call_body
+from loadtest.run import HTTP
 from loadtest.scenarios import Call
 
 CALL_S = 1.0
@@ -31,7 +32,7 @@ def test_sigterm_finishes_the_call_in_flight(
     responses: list[httpx.Response] = []
     caller = threading.Thread(
         target=lambda: responses.append(
-            httpx.post(slow_server + "/mcp", content=body, headers=headers, timeout=30)
+            HTTP.post(slow_server + "/mcp", content=body, headers=headers, timeout=30)
         )
     )
     caller.start()

@@ -28,7 +28,7 @@ from mcp.client.streamable_http import streamable_http_client
 from tests.services import create_database, drop_database
 
 from loadtest.mcp_wire import request_headers, tools_call_body
-from loadtest.run import free_port
+from loadtest.run import HTTP, SSL_CONTEXT, free_port
 from loadtest.scenarios import Call
 
 PACKAGE = "my_mcp_server"
@@ -142,7 +142,7 @@ def wait_until_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout_s: 
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with code {proc.returncode} before becoming healthy")
         try:
-            if httpx.get(base_url + "/readyz", timeout=1).status_code == 200:
+            if HTTP.get(base_url + "/readyz", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
@@ -259,8 +259,10 @@ async def client_for(mcp_url: str, mode: Mode, **options: Any) -> AsyncIterator[
     """The official MCP client on `mcp_url`: mode `auto` (2026-07-28) or `legacy`; `options`
     go to `Client` (e.g. an `elicitation_callback`)."""
     headers = {"Authorization": f"Bearer {TEST_TOKEN}"}
+    # The client's own HTTP client, to share SSL_CONTEXT (the default one builds a context per
+    # client); the timeout is the SDK's default one for JSON responses.
     async with (
-        httpx2.AsyncClient(headers=headers, timeout=30) as http,
+        httpx2.AsyncClient(headers=headers, timeout=30, verify=SSL_CONTEXT) as http,
         Client(streamable_http_client(mcp_url, http_client=http), mode=mode, **options) as client,
     ):
         yield client

@@ -21,6 +21,8 @@ import redis
 
 from tests.conftest import call_tool, running_server
 
+from loadtest.run import SSL_CONTEXT
+
 pytestmark = pytest.mark.anyio
 
 
@@ -76,7 +78,7 @@ async def test_redis_outage_fails_no_call_and_l2_returns(
         return await call_tool(http, auth_headers, "fetch_upstream", {"path": path})
 
     with redis_server(socket_path) as first, running_server(server_env, **overrides) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=30) as http:
+        async with httpx.AsyncClient(base_url=url, timeout=30, verify=SSL_CONTEXT) as http:
             results = [await fetch(http) for _ in range(5)]
             first.terminate()  # SIGTERM: redis-server shuts down like `shutdown nosave`
             first.wait()
@@ -99,8 +101,8 @@ async def test_write_on_one_replica_invalidates_the_other(
     key = f"replica-{uuid.uuid4().hex[:8]}"
     with running_server(server_env) as other_url:
         async with (
-            httpx.AsyncClient(base_url=base_url, timeout=30) as one,
-            httpx.AsyncClient(base_url=other_url, timeout=30) as other,
+            httpx.AsyncClient(base_url=base_url, timeout=30, verify=SSL_CONTEXT) as one,
+            httpx.AsyncClient(base_url=other_url, timeout=30, verify=SSL_CONTEXT) as other,
         ):
             await call_tool(one, auth_headers, "put_item", {"key": key, "value": "old"})
             cached = await call_tool(other, auth_headers, "get_item", {"key": key})

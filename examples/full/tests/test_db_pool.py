@@ -15,6 +15,8 @@ import pytest
 
 from tests.conftest import call_tool, running_server
 
+from loadtest.run import SSL_CONTEXT
+
 pytestmark = pytest.mark.anyio
 POOL_MAX = 3
 
@@ -71,7 +73,7 @@ async def test_exhausted_pool_fails_fast_and_never_exceeds_max(
     calls = 4 * POOL_MAX
     results: list[dict[str, Any]] = []
     observed: list[int] = []
-    async with httpx.AsyncClient(base_url=pool_url, timeout=60) as http:
+    async with httpx.AsyncClient(base_url=pool_url, timeout=60, verify=SSL_CONTEXT) as http:
         # Hold a lock every query needs: a call that gets a connection keeps it busy.
         transaction = locker.transaction()
         await transaction.start()
@@ -112,7 +114,7 @@ async def test_terminated_connections_recover_without_losing_acknowledged_writes
     terminated = anyio.Event()
     ten_acknowledged = anyio.Event()
 
-    async with httpx.AsyncClient(base_url=pool_url, timeout=60) as http:
+    async with httpx.AsyncClient(base_url=pool_url, timeout=60, verify=SSL_CONTEXT) as http:
 
         async def write(i: int) -> None:
             key, value = f"{prefix}{i}", f"v{i}"

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from tests.conftest import SERVERS, running_server
 
 from loadtest.mcp_wire import request_headers, tools_call_body
+from loadtest.run import HTTP, SSL_CONTEXT
 from loadtest.scenarios import Call
 
 MAX_BODY = 4096
@@ -35,7 +36,7 @@ def strict_url(server_env: dict[str, str]) -> Iterator[str]:
 
 
 def _post(url: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
-    return httpx.post(url + "/mcp", content=body, headers=headers, timeout=10)
+    return HTTP.post(url + "/mcp", content=body, headers=headers, timeout=10)
 
 
 def _headers(auth_headers: dict[str, str], tool: str = "server_info") -> dict[str, str]:
@@ -53,7 +54,7 @@ def test_oversized_body_is_refused_by_its_length(
     response = _post(strict_url, body, _headers(auth_headers, "fetch_upstream"))
     assert response.status_code == 413
     assert response.json()["error"]["code"] == -32600
-    assert httpx.get(strict_url + "/healthz").status_code == 200
+    assert HTTP.get(strict_url + "/healthz").status_code == 200
 
 
 def test_oversized_streamed_body_is_refused(strict_url: str, auth_headers: dict[str, str]) -> None:
@@ -63,11 +64,11 @@ def test_oversized_streamed_body_is_refused(strict_url: str, auth_headers: dict[
             yield b"x" * 1024
         yield b'"}}'
 
-    response = httpx.post(
+    response = HTTP.post(
         strict_url + "/mcp", content=chunks(), headers=_headers(auth_headers), timeout=10
     )
     assert response.status_code == 413
-    assert httpx.get(strict_url + "/healthz").status_code == 200
+    assert HTTP.get(strict_url + "/healthz").status_code == 200
 
 
 def test_stuck_backend_times_out_with_a_json_rpc_error(
@@ -133,7 +134,7 @@ def test_fuzzed_bodies_never_get_a_5xx(url_on_each_path: str, auth_headers: dict
     base_url = url_on_each_path
     pid = SERVERS[base_url].pid
     statuses: set[int] = set()
-    with httpx.Client(base_url=base_url, timeout=10) as http:
+    with httpx.Client(base_url=base_url, timeout=10, verify=SSL_CONTEXT) as http:
         http.post("/mcp", content=b"{}", headers=_headers(auth_headers))  # warm up first
         rss_before = _rss_kib(pid)
 
@@ -148,7 +149,7 @@ def test_fuzzed_bodies_never_get_a_5xx(url_on_each_path: str, auth_headers: dict
             assert response.status_code < 500, (body, response.text)
 
         send()
-    assert httpx.get(base_url + "/healthz").status_code == 200
+    assert HTTP.get(base_url + "/healthz").status_code == 200
     growth_kib = _rss_kib(pid) - rss_before
     assert growth_kib < 64 * 1024, f"server RSS grew {growth_kib} KiB over the fuzz run"
     # The fuzz reached both the protocol errors and tools that ran.

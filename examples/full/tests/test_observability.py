@@ -30,7 +30,7 @@ from my_mcp_server.server import build_server
 from my_mcp_server.settings import Settings
 from tests.conftest import ENV_PREFIX, Connect, call_tool, running_server
 
-from loadtest.run import free_port
+from loadtest.run import HTTP, SSL_CONTEXT, free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMETHEUS = ROOT / "observability" / "prometheus"
@@ -122,7 +122,7 @@ async def test_every_metric_in_dashboards_and_rules_is_exported(
             key = f"obs-{uuid.uuid4().hex[:8]}"
             await client.call_tool("put_item", {"key": key, "value": "v"})
             await client.call_tool("get_item", {"key": key})
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, verify=SSL_CONTEXT) as http:
         await http.get(base_url + "/readyz")
         scrape = await http.get(base_url + "/metrics")
     assert scrape.status_code == 200
@@ -184,7 +184,8 @@ async def test_one_scrape_covers_every_worker_process(
     # No keep-alive: every request is a new connection, accepted by whichever worker wins it.
     limits = httpx.Limits(max_keepalive_connections=0)
     with running_server(server_env, workers="2", metrics_dir=str(tmp_path)) as url:
-        async with httpx.AsyncClient(base_url=url, timeout=10, limits=limits) as http:
+        client = httpx.AsyncClient(base_url=url, timeout=10, limits=limits, verify=SSL_CONTEXT)
+        async with client as http:
             for _ in range(calls):
                 await call_tool(http, auth_headers, "server_info", {})
             # Other workers' figures are up to one snapshot interval old: soon every scrape,
@@ -222,9 +223,9 @@ async def test_one_scrape_covers_every_worker_process(
 def test_metrics_can_move_to_their_own_port(server_env: dict[str, str]) -> None:
     port = free_port()
     with running_server(server_env, metrics_port=str(port)) as url:
-        assert httpx.get(url + "/metrics").status_code == 404
-        scrape = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
-        assert httpx.get(url + "/healthz").status_code == 200
+        assert HTTP.get(url + "/metrics").status_code == 404
+        scrape = HTTP.get(f"http://127.0.0.1:{port}/metrics", timeout=10)
+        assert HTTP.get(url + "/healthz").status_code == 200
     assert scrape.status_code == 200
     names = {family.name for family in text_string_to_metric_families(scrape.text)}
     assert "process_memory_usage_bytes" in names, names

@@ -20,6 +20,8 @@ from mcp.types import PromptReference, ResourceTemplateReference, TextContent
 
 from tests.conftest import client_for
 
+from loadtest.run import HTTP
+
 VERSION = "2026-07-28"
 META = {
     "io.modelcontextprotocol/protocolVersion": VERSION,
@@ -57,7 +59,7 @@ def raw(
     body = {"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
     if meta is not None:
         body["params"] = params | {"_meta": meta}
-    return httpx.post(base_url + "/mcp", content=json.dumps(body), headers=headers, timeout=30)
+    return HTTP.post(base_url + "/mcp", content=json.dumps(body), headers=headers, timeout=30)
 
 
 # (case, method, params, Mcp-Name, HTTP status, JSON-RPC error code)

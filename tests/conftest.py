@@ -19,6 +19,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Items marked `runs_first` first (a stable sort: the rest keep their order)."""
+    items.sort(key=lambda item: item.get_closest_marker("runs_first") is None)
+
+
 @pytest.fixture(scope="session")
 def template_repo(tmp_path_factory: pytest.TempPathFactory) -> TemplateRepo:
     """The working tree (uncommitted edits included) as a tagged git repository."""

@@ -13,6 +13,9 @@ from tests.source_tree import suite_tree_hash
 from tests.template_repo import ROOT, TemplateRepo, render
 
 
+# It runs a whole generated suite, the longest item of a run: collected after the matrix, it
+# started last and ran on one core while the others idled.
+@pytest.mark.runs_first
 @pytest.mark.matrix
 def test_template_readme_quick_start_runs_as_written(
     template_repo: TemplateRepo, tmp_path: Path

@@ -260,7 +260,7 @@ async def client_for(mcp_url: str, mode: Mode, **options: Any) -> AsyncIterator[
     go to `Client` (e.g. an `elicitation_callback`)."""
     headers = {"Authorization": f"Bearer {TEST_TOKEN}"}
     # The client's own HTTP client, to share SSL_CONTEXT (the default one builds a context per
-    # client); the timeout is the SDK's default one for JSON responses.
+    # client); 30 s is the SDK's default timeout (its 300 s read timeout is for SSE streams).
     async with (
         httpx2.AsyncClient(headers=headers, timeout=30, verify=SSL_CONTEXT) as http,
         Client(streamable_http_client(mcp_url, http_client=http), mode=mode, **options) as client,

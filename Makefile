@@ -4,12 +4,9 @@ UV ?= uv
 # Matrix parallelism (pytest-xdist workers). Each combination renders, installs and lints; the
 # generated suite runs once per distinct source tree (tests/source_tree.py). Four on two cores:
 # much of a combination waits (uv resolving against the index, servers starting, sockets), and
-# four kept both cores busier than three. Each suite holds a few database connections: four
-# stay well under PostgreSQL's default limit of 100.
+# four finished the matrix sooner than three when compared. Each suite holds a few database
+# connections: four stay well under PostgreSQL's default limit of 100.
 JOBS ?= 4
-# Bytecode caches on, whatever the image says: the template's tests and the projects they render
-# start hundreds of Python processes that import the same packages (tests/project_checks.py).
-unexport PYTHONDONTWRITEBYTECODE
 # `make test-one DATA="database=postgresql cache=redis"`: unspecified answers take their defaults.
 DATA ?=
 

@@ -27,8 +27,8 @@ def project_env() -> dict[str, str]:
     """The environment a developer of the generated project would have, plus test service URLs."""
     # PYTHONDONTWRITEBYTECODE is a container-image setting (python images set it), not a
     # developer's: with it every process of a generated project (pytest, each server and worker,
-    # each `uv run`) compiles the SDK, pydantic and the rest from source again, about twice the
-    # import time and a third of a quick suite's CPU. Each project's venv compiles once instead.
+    # each `uv run`) compiles the SDK, pydantic and the rest from source again. Without it each
+    # project's venv compiles them once.
     dropped = {"VIRTUAL_ENV", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE"}
     env = {k: v for k, v in os.environ.items() if k not in dropped}
     env.setdefault("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

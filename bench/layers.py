@@ -121,9 +121,7 @@ async def measure(package: str, calls: int) -> tuple[dict[str, float], list[str]
         figures["app"] = await per_call_us(call, calls)
 
         # What the app answers /mcp with is the executor (the project has no auth in the bench).
-        executor = next(
-            m.kwargs["endpoint"] for m in app.user_middleware if m.cls.__name__ == "OwnedRoute"
-        )
+        executor = app.owned.app  # /mcp's request limits, around the executor
         figures["executor"] = await per_call_us(asgi_call(executor), calls)
         server, resources = executor.server, executor.lifespan_state
         names = [type(m).__name__ for m in server.middleware]
@@ -145,7 +143,7 @@ async def measure(package: str, calls: int) -> tuple[dict[str, float], list[str]
 # are references, not layers of the call.
 ROWS = [
     ("the app (executor on)", "app", "executor",
-     "HTTP entry: Starlette routing, request limits (body, timeout)"),
+     "HTTP entry: /mcp ahead of Starlette (owned_route.py), request limits (body, timeout)"),
     ("the tools/call executor", "executor", "call_tool",
      "checks, per-request context, server middleware ({middleware}), result sieve, JSON"),
     ("MCPServer.call_tool", "call_tool", "tool",

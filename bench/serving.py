@@ -1,4 +1,6 @@
-"""One uvicorn configuration for every server `make bench` compares, so the HTTP stack is equal."""
+"""One uvicorn configuration for every server `make bench` compares, so the HTTP stack is equal:
+the generated server's own (its `serve` command: no access log, no Server header, no
+X-Forwarded-* rewriting)."""
 
 from __future__ import annotations
 
@@ -20,4 +22,6 @@ def serve(factory: str, port: int, workers: int) -> None:
         http="httptools",
         log_level="warning",
         access_log=False,
+        server_header=False,
+        proxy_headers=False,
     )

@@ -145,7 +145,7 @@ ROWS = [
     ("the app (executor on)", "app", "executor",
      "HTTP entry: /mcp ahead of Starlette (owned_route.py), request limits (body, timeout)"),
     ("the tools/call executor", "executor", "call_tool",
-     "checks, per-request context, server middleware ({middleware}), result sieve, JSON"),
+     "checks, per-request context, server middleware ({middleware}), result writer, JSON"),
     ("MCPServer.call_tool", "call_tool", "tool",
      "tool manager: argument model, result conversion (+ indented text copy)"),
     ("get_item's read (L1 hit)", "tool", "", "the generated code's own work"),

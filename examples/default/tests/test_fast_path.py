@@ -15,7 +15,7 @@ from typing import Any, Literal
 import httpx
 import pytest
 from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import (
     CallToolResult,
@@ -29,7 +29,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
 from my_mcp_server import app as app_module
-from my_mcp_server import call_executor, telemetry
+from my_mcp_server import call_executor, telemetry, tool_results
 from my_mcp_server.call_executor import ToolCallExecutor
 from my_mcp_server.server import build_server
 from my_mcp_server.settings import Settings
@@ -384,10 +384,19 @@ async def test_the_official_client_passes_with_the_fast_path_off(sdk_url: str, m
 
 TEXT = TextContent(type="text", text="é \n {}")
 IMAGE = ImageContent(type="image", data="AA==", mime_type="image/png")
-# name -> (result, whether the shortcut may skip the sieve for it)
+INFO = {"name": "test", "version": "1"}
+STAMP = {"io.modelcontextprotocol/serverInfo": INFO}
+# name -> (result, whether the writer may write it directly once it learned its shape)
 SHAPES: dict[str, tuple[CallToolResult, bool]] = {
     "one text block": (CallToolResult(content=[TEXT]), True),
     "structured": (CallToolResult(content=[TEXT], structured_content={"a": [1, 2.5]}), True),
+    "structured, nested": (
+        CallToolResult(
+            content=[TEXT], structured_content={"a": {"b": [None, True, -3, "é", {"c": []}]}}
+        ),
+        True,
+    ),
+    "structured list": (CallToolResult(content=[TEXT], structured_content=[1, "x"]), True),
     "error": (CallToolResult(content=[TEXT], is_error=True), True),
     "no blocks": (CallToolResult(content=[]), True),
     "three blocks": (CallToolResult(content=[TEXT, TEXT, TEXT]), True),
@@ -397,27 +406,52 @@ SHAPES: dict[str, tuple[CallToolResult, bool]] = {
     ),
     "image": (CallToolResult(content=[IMAGE]), False),
     "with _meta": (CallToolResult(content=[TEXT], _meta={"k": "v"}), False),
+    # What JSON mode converts: infinity and NaN to null, tuples to lists, keys to strings.
+    "structured infinity": (
+        CallToolResult(content=[TEXT], structured_content={"a": float("inf")}),
+        False,
+    ),
+    "structured tuple": (CallToolResult(content=[TEXT], structured_content={"a": (1, 2)}), False),
+    "structured integer key": (CallToolResult(content=[TEXT], structured_content={1: "a"}), False),
+    "structured integer past 64 bits": (
+        CallToolResult(content=[TEXT], structured_content={"a": 2**70}),
+        False,
+    ),
 }
 
 
-@pytest.mark.parametrize(("result", "skips"), SHAPES.values(), ids=SHAPES.keys())
-def test_the_sieve_shortcut_writes_what_the_sieve_writes(
-    result: CallToolResult, skips: bool, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize(("result", "direct"), SHAPES.values(), ids=SHAPES.keys())
+def test_the_result_writer_writes_what_the_sdks_steps_write(
+    result: CallToolResult, direct: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Twice per shape: the first result learns the shape, the second may take the shortcut."""
+    """Twice per shape: the first result goes through the sieve and learns the shape, the second
+    is written directly where it may be, and both write the same bytes."""
     sieved: list[int] = []
 
     def counted(method: str, version: str, data: dict[str, Any]) -> dict[str, Any]:
         sieved.append(1)
         return serialize_server_result(method, version, data)
 
-    monkeypatch.setattr(call_executor, "serialize_server_result", counted)
-    sieve = call_executor.sieve_shortcut()
-    dumped = result.model_dump(by_alias=True, mode="json", exclude_none=True)
-    expected = json.dumps(serialize_server_result("tools/call", VERSION, dumped))
-    for _ in range(2):
-        assert json.dumps(sieve(VERSION, dict(dumped))) == expected
-    assert len(sieved) == (1 if skips else 2)
+    monkeypatch.setattr(tool_results, "serialize_server_result", counted)
+    writer = tool_results.ResultWriter(INFO)
+    first = writer(VERSION, result)
+    assert first["_meta"]["io.modelcontextprotocol/serverInfo"] == INFO
+    second = writer(VERSION, result)
+    assert json.dumps(second) == json.dumps(first)
+    assert len(sieved) == (1 if direct else 2)
+
+
+def test_a_directly_written_result_is_a_copy() -> None:
+    """What a middleware does to the written answer stays off the tool's (maybe cached) value."""
+    structured: dict[str, Any] = {"a": {"b": [1]}}
+    result = CallToolResult(content=[TEXT], structured_content=structured)
+    writer = tool_results.ResultWriter(INFO)
+    writer(VERSION, result)
+    written = writer(VERSION, result)
+    written["structuredContent"]["a"]["b"].append(2)
+    written["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] = "changed"
+    assert structured == {"a": {"b": [1]}}
+    assert writer(VERSION, result)["_meta"] == STAMP
 
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -454,11 +488,12 @@ def server_settings(server_env: dict[str, str], monkeypatch: pytest.MonkeyPatch)
 def test_a_users_server_middleware_runs_on_both_paths(
     monkeypatch: pytest.MonkeyPatch, auth_headers: dict[str, str]
 ) -> None:
-    """Middleware added to the server sees the call and shapes the answer, executor or not."""
-    seen: list[str] = []
+    """Middleware added to the server sees the call (its validated `_meta` too) and shapes the
+    answer, executor or not."""
+    seen: list[tuple[str, Any]] = []
 
     async def tag(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
-        seen.append(ctx.method)
+        seen.append((ctx.method, ctx.meta))
         result = await call_next(ctx)
         assert isinstance(result, dict)
         return {**result, "structuredContent": {"tagged": True}}
@@ -469,12 +504,65 @@ def test_a_users_server_middleware_runs_on_both_paths(
         return server
 
     monkeypatch.setattr(app_module, "build_server", with_middleware)
-    answers = {
-        on: in_process_answer(on, auth_headers, call("server_info", {})) for on in (True, False)
-    }
+    body = call("server_info", {}, _meta=META | {"progressToken": 3})
+    answers = {on: in_process_answer(on, auth_headers, body) for on in (True, False)}
     assert answers[True] == answers[False]
     assert json.loads(answers[True][1])["result"]["structuredContent"] == {"tagged": True}
-    assert seen == ["tools/call", "tools/call"]
+    assert [method for method, _ in seen] == ["tools/call", "tools/call"]
+    assert seen[0][1] == seen[1][1]
+    assert seen[0][1]["progress_token"] == 3  # as the SDK's params model names it
+
+
+@pytest.mark.usefixtures("server_settings")
+def test_only_a_tool_that_reads_its_context_gets_one_built(
+    monkeypatch: pytest.MonkeyPatch, auth_headers: dict[str, str]
+) -> None:
+    """server_info takes a Context: the executor builds it one per call; a tool that does not
+    is called with none of the request's (tool_contexts.py). Both served."""
+    built: list[str] = []
+
+    async def echo(text: str) -> str:
+        return text
+
+    def with_echo(*args: Any, **kwargs: Any) -> MCPServer[Any]:
+        server = build_server(*args, **kwargs)
+        server.add_tool(echo)
+        return server
+
+    class Counted(Context[Any, Any]):
+        def __init__(self, **kwargs: Any) -> None:
+            if kwargs.get("request_context") is not None:
+                built.append(kwargs["input_params"].name)
+            super().__init__(**kwargs)
+
+    monkeypatch.setattr(call_executor, "Context", Counted)
+    monkeypatch.setattr(app_module, "build_server", with_echo)
+    with TestClient(app_module.create_app(Settings())) as client:
+
+        def served() -> float:
+            text = client.get("/metrics").text
+            return sum(
+                sample.value
+                for family in text_string_to_metric_families(text)
+                for sample in family.samples
+                if sample.name == "mcp_server_fast_path_requests_total"
+                and sample.labels["outcome"] == "served"
+            )
+
+        before = served()
+        for tool, args in (("server_info", {}), ("echo", {"text": "x"})):
+            headers = {
+                "Accept": "application/json",
+                "MCP-Protocol-Version": VERSION,
+                "Mcp-Method": "tools/call",
+                "Mcp-Name": tool,
+                "Host": "127.0.0.1:8000",
+                **auth_headers,
+            }
+            answer = client.post("/mcp", json=call(tool, args), headers=headers)
+            assert answer.status_code == 200, answer.text
+        assert served() - before == 2
+    assert built == ["server_info"]
 
 
 @pytest.mark.usefixtures("server_settings")

@@ -61,7 +61,7 @@ class RequestLimits:
             if len(body) > self.max_body_bytes:
                 await self._reject(send, 413, INVALID_REQUEST, self._too_large_message())
                 return
-            await self.app(scope, replay(body, receive), tracking_send)
+            await self.app(scope, Replay(body, receive), tracking_send)
         except asyncio.CancelledError:
             if not self.deadlines.stop(deadline):
                 raise  # someone else's cancellation (uvicorn's, at shutdown)
@@ -112,28 +112,49 @@ def _content_length(scope: Scope) -> int | None:
 
 async def read_body(receive: Receive, limit: int | None = None) -> bytes | None:
     """The request body (read no further once past `limit`), or None if the client went away."""
-    chunks = []
+    if type(receive) is Replay:
+        body = receive.take()  # read ahead: handed over without a message
+        if body is not None:
+            return body
+    chunks: list[bytes] = []
     size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":
             return None
-        chunk = message.get("body", b"")
+        chunk: bytes = message.get("body", b"")
+        more = message.get("more_body", False)
+        if not more and not chunks:
+            return chunk  # the whole body in one message, as it mostly comes
         chunks.append(chunk)
         size += len(chunk)
-        if not message.get("more_body", False) or (limit is not None and size > limit):
+        if not more or (limit is not None and size > limit):
             return b"".join(chunks)
 
 
-def replay(body: bytes, receive: Receive) -> Receive:
-    """A receive channel that yields `body` once, then whatever the client sends next."""
-    sent = False
+class Replay:
+    """A receive channel that yields `body` once, then whatever the client sends next.
 
-    async def replayed() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
+    `read_body` takes the body off it without a message: a body read ahead (for its size, or
+    to look into it) costs the next reader nothing.
+    """
 
-    return replayed
+    __slots__ = ("body", "receive", "replayed")
+
+    def __init__(self, body: bytes, receive: Receive) -> None:
+        self.body = body
+        self.receive = receive
+        self.replayed = False
+
+    def take(self) -> bytes | None:
+        """The body, if not handed on yet (then only what the client sends next is left)."""
+        if self.replayed:
+            return None
+        self.replayed = True
+        return self.body
+
+    async def __call__(self) -> Message:
+        if not self.replayed:
+            self.replayed = True
+            return {"type": "http.request", "body": self.body, "more_body": False}
+        return await self.receive()

@@ -36,7 +36,7 @@ from my_mcp_server import (
 from my_mcp_server.auth import BearerAuth
 from my_mcp_server.call_executor import ToolCallExecutor
 from my_mcp_server.limits import RequestLimits
-from my_mcp_server.owned_route import OwnedRoute
+from my_mcp_server.owned_route import AppWithOwnedRoute
 from my_mcp_server.resources import Resources
 from my_mcp_server.server import build_server
 from my_mcp_server.settings import Settings
@@ -121,16 +121,19 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
         ):
             yield
 
-    # Outermost: an oversized or stuck request is cut off before anything else works on it.
-    middleware = [
-        Middleware(
-            RequestLimits,
-            max_body_bytes=settings.max_request_bytes,
-            timeout_s=settings.request_timeout_s,
+    def limited(app: ASGIApp) -> ASGIApp:
+        """`app` behind the request limits: outermost on every route, an oversized or stuck
+        request is cut off before anything else works on it."""
+        return RequestLimits(
+            app, max_body_bytes=settings.max_request_bytes, timeout_s=settings.request_timeout_s
         )
-    ]
-    if endpoint is not None:
-        # /mcp is answered ahead of the router (so before the mount: the SDK's own /mcp route
-        # sees only what this endpoint hands on).
-        middleware.append(Middleware(OwnedRoute, path="/mcp", endpoint=endpoint))
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+
+    # /mcp is answered ahead of Starlette's middleware and router (so before the mount: the
+    # SDK's own /mcp route sees only what this endpoint hands on), with limits of its own.
+    return AppWithOwnedRoute(
+        owned_path="/mcp",
+        owned=None if endpoint is None else limited(endpoint),
+        routes=routes,
+        middleware=[Middleware(limited)],
+        lifespan=lifespan,
+    )

@@ -77,6 +77,14 @@ class _L1(TLRUCache[str, JSON]):
         evictions.add(1, {"cache.layer": "l1"})
         return super().popitem()
 
+    def get(self, key: str, default: Any = None) -> Any:
+        # One lookup: TLRUCache.get asks `key in self` (clock read, expiry check), then reads it
+        # again. Indexing alone checks expiry, refreshes the LRU order and raises if absent.
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
 
 class BreakerState(enum.IntEnum):
     CLOSED = 0

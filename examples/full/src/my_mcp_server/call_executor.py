@@ -6,10 +6,11 @@ a single-exchange `tools/call` of a registered tool, JSON response, at a protoco
 serves. It checks what the SDK's entry checks for such a request (Content-Type, Host and Origin
 per the transport-security settings, Accept, body size, the envelope, the routing headers against
 the body, the `_meta` envelope and the params surface), builds the same per-request context a
-tool sees through the SDK, runs the server's own middleware chain around the tool (the SDK's
-request-state boundary, ours, any a user adds before the app is built: the chain is composed
-once; the SDK's span middleware when tracing is on), calls the tool through
-`MCPServer.call_tool` and writes the bytes the SDK's entry would write.
+tool sees through the SDK (the `Context` model only for a tool that reads it: tool_contexts.py),
+runs the server's own middleware chain around the tool (the SDK's request-state boundary, ours,
+any a user adds before the app is built: the chain is composed once; the SDK's span middleware
+when tracing is on), calls the tool through `MCPServer.call_tool` and writes the bytes the SDK's
+entry would write (the result's wire form: tool_results.py).
 
 Anything it does not fully understand goes to the SDK's entry before any tool code runs, with the
 body replayed, so every rejection and every other method stays the SDK's answer. The tests hold
@@ -62,28 +63,26 @@ from mcp.shared.message import MessageMetadata, ServerMessageMetadata
 from mcp.shared.transport_context import TransportContext
 from mcp_types import (
     INTERNAL_ERROR,
-    SERVER_INFO_META_KEY,
     CallToolRequestParams,
     CallToolResult,
     ErrorData,
     ProgressToken,
     RequestId,
+    RequestParamsMeta,
     TextContent,
 )
-from mcp_types.methods import (
-    CACHEABLE_METHODS,
-    serialize_server_result,
-    validate_client_request,
-)
+from mcp_types.methods import CACHEABLE_METHODS, validate_client_request
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from opentelemetry import metrics
 from pydantic import BaseModel, ValidationError
 from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from my_mcp_server.limits import read_body, replay
+from my_mcp_server.limits import Replay, read_body
 from my_mcp_server.plain_counters import PlainCounter
 from my_mcp_server.reply_encoding import encode_reply
+from my_mcp_server.tool_contexts import ContextAwareServer
+from my_mcp_server.tool_results import ResultWriter
 
 logger = logging.getLogger(__name__)
 meter = metrics.get_meter(__name__)
@@ -158,8 +157,7 @@ class _Call:
     """A request the executor has proved well-formed: what dispatching it needs."""
 
     request_id: RequestId
-    params: dict[str, Any]
-    typed: CallToolRequestParams
+    params: dict[str, Any]  # as parsed; their `CallToolRequestParams` is known to validate
     route: InboundModernRoute
     headers: dict[str, str]
     meta_key: bytes  # the params' `_meta`, serialized: what the client sends alike on every call
@@ -167,6 +165,13 @@ class _Call:
     # dict, `encode_reply` may write it with orjson (and checks for what a middleware could
     # have put into it in place).
     produced: dict[str, Any] | None = None
+    validated: CallToolRequestParams | None = None
+
+    def typed(self) -> CallToolRequestParams:
+        """The params model, validated on first use (only what reads the Context needs it)."""
+        if self.validated is None:
+            self.validated = CallToolRequestParams.model_validate(self.params, by_name=False)
+        return self.validated
 
     def produce(self, result: dict[str, Any]) -> dict[str, Any]:
         """`result`, kept as the one this call's dispatch built."""
@@ -211,9 +216,12 @@ class ToolCallExecutor:
         self._traced = _chain(middleware, self._dispatch)
         untraced = [m for m in middleware if type(m) not in span_types]
         self._untraced = _chain(untraced, self._dispatch)
-        # The SDK stamps a fresh copy of its identity on every result; decoding these bytes is
-        # the cheapest fresh copy.
-        self._stamp = orjson.dumps(self._lowlevel.server_info_stamp)
+        self._results = ResultWriter(self._lowlevel.server_info_stamp)
+        # What a tool that never reads its Context is called with: what `call_tool` builds for
+        # itself when given none (tool_contexts.py).
+        self._no_request_context: Context[Any, Any] = Context(
+            mcp_server=server, subscriptions=subscriptions
+        )
         # Tool name -> (its input schema, whether it routes an argument through an Mcp-Param
         # header); the schema object tells a replaced tool from the one checked before.
         self._declares_headers: dict[str, tuple[Mapping[str, Any], bool]] = {}
@@ -222,7 +230,7 @@ class ToolCallExecutor:
         self._routes: dict[tuple[bytes, str, str | None, str | None], InboundModernRoute | None]
         self._routes = {}
         self._connections: dict[tuple[str, bytes], Connection] = {}
-        self._sieve = sieve_shortcut()
+        self._metas: dict[bytes, bytes] = {}
         self.enabled, reason = self._can_serve()
         if not self.enabled:
             logger.warning("tools/call executor steps aside: %s; the SDK serves every call", reason)
@@ -251,7 +259,7 @@ class ToolCallExecutor:
         call = self._parse(body, headers) if len(body) <= self.max_body_bytes else None
         if call is None:
             outcomes.add(1, "handed_back")
-            await self.fallback(scope, replay(body, receive), send)
+            await self.fallback(scope, Replay(body, receive), send)
             return
         outcomes.add(1, "served")
         status, payload = await self._answer(call, scope)
@@ -320,13 +328,9 @@ class ToolCallExecutor:
         # The params surface of the caller's version, then the params model, as the SDK checks
         # them: what it refuses as invalid params (a bad `_meta`, `arguments` that is not an
         # object, ...) goes back to it.
-        if not self._surface_accepts(route.protocol_version, params, meta_key):
+        if not self._params_accepted(route.protocol_version, params, meta_key):
             return None
-        try:
-            typed = CallToolRequestParams.model_validate(params, by_name=False)
-        except ValidationError:
-            return None
-        return _Call(request_id, params, typed, route, headers, meta_key)
+        return _Call(request_id, params, route, headers, meta_key)
 
     def _route(
         self, decoded: dict[str, Any], headers: dict[str, str], name: str, meta_key: bytes
@@ -347,12 +351,13 @@ class ToolCallExecutor:
         _remember(self._routes, key, route)
         return route
 
-    def _surface_accepts(self, version: str, params: dict[str, Any], meta_key: bytes) -> bool:
-        """`validate_client_request` for these params, remembered by what it depends on.
+    def _params_accepted(self, version: str, params: dict[str, Any], meta_key: bytes) -> bool:
+        """`validate_client_request`, then `CallToolRequestParams`, for these params: whether both
+        accept them, remembered by what that depends on.
 
         With `name` a string and no keys but name, arguments and `_meta` (checked before), the
-        verdict depends only on the version, on what `arguments` is, and on `_meta`, which a
-        client sends the same on every call.
+        verdict depends only on the version, on what `arguments` is (any object passes: its
+        values are `Any`), and on `_meta`, which a client sends the same on every call.
         """
         arguments = params.get("arguments", _ABSENT)
         kind = "object" if isinstance(arguments, dict) else repr(arguments)[:20]
@@ -361,6 +366,7 @@ class ToolCallExecutor:
         if verdict is None:
             try:
                 validate_client_request(METHOD, version, params)
+                CallToolRequestParams.model_validate(params, by_name=False)
                 verdict = True
             except (ValidationError, KeyError, ValueError):
                 verdict = False
@@ -378,6 +384,16 @@ class ToolCallExecutor:
             known = (schema, X_MCP_HEADER_KEY in json.dumps(schema))
             self._declares_headers[name] = known
         return known[1]
+
+    def _meta(self, call: _Call) -> RequestParamsMeta | None:
+        """`CallToolRequestParams.meta` of `call`'s params, fresh: the validated form (it renames
+        `progressToken`) is remembered serialized, by the `_meta` the client sent."""
+        form = self._metas.get(call.meta_key)
+        if form is None:
+            form = orjson.dumps(call.typed().meta)
+            _remember(self._metas, call.meta_key, form)
+        meta: RequestParamsMeta | None = orjson.loads(form)
+        return meta
 
     def _connection(self, call: _Call) -> Connection:
         """The `Connection` the SDK's entry would build from this request's envelope.
@@ -413,7 +429,7 @@ class ToolCallExecutor:
         )
         try:
             # Twin of `ServerRunner._make_context`.
-            meta = call.typed.meta
+            meta = self._meta(call)
             ctx: ServerRequestContext[Any, Any] = ServerRequestContext(
                 session=ServerSession(dctx, connection, request_meta=meta),
                 lifespan_context=self.lifespan_state,
@@ -447,25 +463,34 @@ class ToolCallExecutor:
             raise MCPError(code=INTERNAL_ERROR, message="Internal server error")
         call = _CALL.get()
         if call is not None and call.params is ctx.params:
-            params = call.typed
+            name, arguments, typed = call.params["name"], call.params.get("arguments"), call.typed
         else:  # a middleware replaced the params
             params = CallToolRequestParams.model_validate(ctx.params or {}, by_name=False)
-        result = await self._call_tool(ctx, params)
+            name, arguments, typed = name, params.arguments, lambda: params
+        result = await self._call_tool(ctx, name, arguments or {}, typed)
         dumped = self._serialize(ctx.protocol_version, result)
         return dumped if call is None else call.produce(dumped)
 
     async def _call_tool(
-        self, ctx: ServerRequestContext[Any, Any], params: CallToolRequestParams
+        self,
+        ctx: ServerRequestContext[Any, Any],
+        name: str,
+        arguments: dict[str, Any],
+        typed: Callable[[], CallToolRequestParams],
     ) -> BaseModel:
         """Twin of `MCPServer`'s tools/call handler: the tool's own failures become results."""
-        context: Context[Any, Any] = Context(
-            request_context=ctx,
-            mcp_server=self.server,
-            input_params=params,
-            subscriptions=self.subscriptions,
-        )
+        server = self.server
+        if isinstance(server, ContextAwareServer) and not server.reads_context(name):
+            context = self._no_request_context
+        else:
+            context = Context(
+                request_context=ctx,
+                mcp_server=server,
+                input_params=typed(),
+                subscriptions=self.subscriptions,
+            )
         try:
-            return await self.server.call_tool(params.name, params.arguments or {}, context)
+            return await server.call_tool(name, arguments, context)
         except MCPError:
             raise
         except Exception as exc:
@@ -475,123 +500,22 @@ class ToolCallExecutor:
                     fields = sorted(
                         {".".join(str(p) for p in err["loc"]) for err in exc.__cause__.errors()}
                     )
-                    logger.info("Tool %r rejected arguments: %r", params.name, fields)
+                    logger.info("Tool %r rejected arguments: %r", name, fields)
                 else:
-                    logger.info("Tool %r failed: %r", params.name, str(exc))
+                    logger.info("Tool %r failed: %r", name, str(exc))
             else:
-                logger.exception("Tool %r raised an unexpected exception", params.name)
+                logger.exception("Tool %r raised an unexpected exception", name)
             return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True)
 
     def _serialize(self, version: str, result: BaseModel) -> dict[str, Any]:
-        """Twin of `ServerRunner._serialize` for tools/call (which takes no cache hints)."""
-        dumped = result.model_dump(by_alias=True, mode="json", exclude_none=True)
+        """Twin of `ServerRunner._serialize` for tools/call (see tool_results.py)."""
         try:
-            dumped = self._sieve(version, dumped)
+            return self._results(version, result)
         except ValidationError:
             logger.exception("handler for %r returned an invalid result", METHOD)
             raise MCPError(
                 code=INTERNAL_ERROR, message="Handler returned an invalid result"
             ) from None
-        if dumped.get("resultType") is None:
-            dumped["resultType"] = "complete"
-        raw_meta = dumped.get("_meta")
-        if raw_meta is None:
-            dumped["_meta"] = {SERVER_INFO_META_KEY: orjson.loads(self._stamp)}
-        elif isinstance(raw_meta, dict) and raw_meta.get(SERVER_INFO_META_KEY) is None:
-            dumped["_meta"] = {**raw_meta, SERVER_INFO_META_KEY: orjson.loads(self._stamp)}
-        return dumped
-
-
-class _SieveShortcut:
-    """`serialize_server_result` for tools/call results, shortened for the common shapes.
-
-    The sieve validates a result against the caller's version and dumps it again, in that
-    version's field order. For a result of text blocks (structured content, error flag and
-    result type beside them, no `_meta`), those fields' values pass through the sieve unchanged
-    (strings, a bool, and structured content typed `Any`), so what it writes is the input with
-    its keys in another order. The first result of each shape goes through the real sieve; if
-    the input, reordered as the sieve ordered it, is byte for byte what the sieve wrote, later
-    results of that shape are reordered the same way instead. Any other shape, or one where the
-    two differ, always takes the sieve.
-    """
-
-    def __init__(self) -> None:
-        # (version, shape) -> (result keys, text block keys) in the sieve's order, or None
-        self._orders: dict[tuple[str, tuple[Any, ...]], tuple[tuple[str, ...], ...] | None] = {}
-
-    def __call__(self, version: str, dumped: dict[str, Any]) -> dict[str, Any]:
-        shape = _text_result_shape(dumped)
-        if shape is None:
-            return serialize_server_result(METHOD, version, dumped)
-        key = (version, shape)
-        if key in self._orders:
-            order = self._orders[key]
-            if order is None:
-                return serialize_server_result(METHOD, version, dumped)
-            return _reordered(dumped, order)
-        sieved = serialize_server_result(METHOD, version, dumped)
-        order = _order_of(sieved)
-        if order is not None and (
-            set(order[0]) != dumped.keys() or not _same_json(_reordered(dumped, order), sieved)
-        ):
-            order = None
-        _remember(self._orders, key, order)
-        return sieved
-
-
-_TEXT_BLOCK_KEYS = frozenset({"type", "text"})
-_TEXT_RESULT_KEYS = frozenset({"content", "isError", "resultType", "structuredContent"})
-
-
-def sieve_shortcut() -> Callable[[str, dict[str, Any]], dict[str, Any]]:
-    """A fresh `_SieveShortcut` (its memo starts empty)."""
-    return _SieveShortcut()
-
-
-def _text_result_shape(dumped: dict[str, Any]) -> tuple[Any, ...] | None:
-    """(result keys, number of blocks) of a result made of plain text blocks; None otherwise."""
-    content = dumped.get("content")
-    if not isinstance(content, list) or not dumped.keys() <= _TEXT_RESULT_KEYS:
-        return None
-    for block in content:
-        if not (
-            isinstance(block, dict)
-            and block.keys() == _TEXT_BLOCK_KEYS
-            and block["type"] == "text"
-            and isinstance(block["text"], str)
-        ):
-            return None
-    if not isinstance(dumped.get("isError", False), bool):
-        return None
-    if not isinstance(dumped.get("resultType", ""), str):
-        return None
-    return (tuple(sorted(dumped)), len(content))
-
-
-def _same_json(a: dict[str, Any], b: dict[str, Any]) -> bool:
-    """Whether `a` and `b` write the same JSON; False for what orjson cannot write (too deep)."""
-    try:
-        return orjson.dumps(a) == orjson.dumps(b)
-    except orjson.JSONEncodeError:
-        return False
-
-
-def _order_of(sieved: dict[str, Any]) -> tuple[tuple[str, ...], ...] | None:
-    content = sieved.get("content")
-    if not isinstance(content, list):
-        return None
-    block_orders = {tuple(block) for block in content if isinstance(block, dict)}
-    if len(block_orders) > 1 or any(set(keys) != _TEXT_BLOCK_KEYS for keys in block_orders):
-        return None
-    return (tuple(sieved), *block_orders)
-
-
-def _reordered(dumped: dict[str, Any], order: tuple[tuple[str, ...], ...]) -> dict[str, Any]:
-    keys, *block_keys = order
-    result = {k: dumped[k] for k in keys}
-    if block_keys:
-        result["content"] = [{k: block[k] for k in block_keys[0]} for block in dumped["content"]]
-    return result
 
 
 def _remember(memo: dict[K, V], key: K, value: V) -> None:

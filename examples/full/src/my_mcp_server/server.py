@@ -15,6 +15,7 @@ from my_mcp_server.errors import ClientMistakes
 from my_mcp_server.prompts import register_prompts
 from my_mcp_server.request_state import request_state_security
 from my_mcp_server.resources import Resources
+from my_mcp_server.tool_contexts import ContextAwareServer
 from my_mcp_server.tool_metrics import ToolCallMetrics
 from my_mcp_server.tools import register_tools
 from my_mcp_server.worker_stamp import stamp_worker_pid
@@ -42,7 +43,8 @@ def build_server(resources: Resources, bearer: BearerAuth | None = None) -> MCPS
     middleware.append(mistakes)
     if settings.debug_worker_pid:
         middleware.append(stamp_worker_pid)
-    server = MCPServer(
+    # An MCPServer that notes which tools read their Context (tool_contexts.py).
+    server = ContextAwareServer[Resources](
         "my-mcp-server",
         version=__version__,
         instructions=DESCRIPTION,

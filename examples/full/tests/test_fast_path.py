@@ -6,6 +6,7 @@ whether the fast path serves it or hands it back; the official client's calls ta
 path; and with the switch off nothing does.
 """
 
+import dataclasses
 import json
 import time
 from collections.abc import Iterator
@@ -514,6 +515,37 @@ def test_a_users_server_middleware_runs_on_both_paths(
     assert [method for method, _ in seen] == ["tools/call", "tools/call"]
     assert seen[0][1] == seen[1][1]
     assert seen[0][1]["progress_token"] == 3  # as the SDK's params model names it
+
+
+@pytest.mark.usefixtures("server_settings")
+def test_a_middleware_that_replaces_the_params_is_honoured_on_both_paths(
+    monkeypatch: pytest.MonkeyPatch, auth_headers: dict[str, str]
+) -> None:
+    """A middleware hands the call on with params of its own (here: other arguments); the
+    executor validates and calls with those, as the SDK does."""
+
+    async def rewrite(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        params = {**(ctx.params or {}), "arguments": {"text": "rewritten"}}
+        return await call_next(dataclasses.replace(ctx, params=params))
+
+    async def echo(text: str) -> str:
+        return text
+
+    def with_rewrite(*args: Any, **kwargs: Any) -> MCPServer[Any]:
+        server = build_server(*args, **kwargs)
+        server.add_tool(echo)
+        server.middleware.append(rewrite)
+        return server
+
+    monkeypatch.setattr(app_module, "build_server", with_rewrite)
+    headers = {"Mcp-Name": "echo"}
+    answers = {
+        on: in_process_answer(on, auth_headers | headers, call("echo", {"text": "sent"}))
+        for on in (True, False)
+    }
+    assert answers[True] == answers[False]
+    assert answers[True][0] == 200
+    assert json.loads(answers[True][1])["result"]["content"][0]["text"] == "rewritten"
 
 
 @pytest.mark.usefixtures("server_settings")

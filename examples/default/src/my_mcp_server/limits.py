@@ -154,7 +154,7 @@ class Replay:
         return self.body
 
     async def __call__(self) -> Message:
-        if not self.replayed:
-            self.replayed = True
-            return {"type": "http.request", "body": self.body, "more_body": False}
+        body = self.take()
+        if body is not None:
+            return {"type": "http.request", "body": body, "more_body": False}
         return await self.receive()

@@ -6,10 +6,10 @@ through the caller's version's sieve (`serialize_server_result`, which validates
 that version's result type and dumps it again in that version's field order), sets `resultType`
 if absent and stamps the server's identity into `_meta`.
 
-For the result most tools return, a `CallToolResult` of plain text blocks, with or without
-structured content made of JSON values, complete, and no `_meta`, each of those steps passes the values
-through unchanged: what comes out is the result's attribute values in the sieve's key order,
-plus the stamp. `ResultWriter` writes such a result straight from its attributes, once the first
+For the result most tools return, a complete `CallToolResult` of plain text blocks, with or
+without structured content made of JSON values, and no `_meta`, each of those steps passes the
+values through unchanged: what comes out is the result's attribute values in the sieve's key
+order, plus the stamp. `ResultWriter` writes such a result straight from its attributes, once the first
 result of its shape, written both ways, came out byte for byte the same (that also learns the
 order). Anything else (other blocks, annotations, `_meta`, values JSON mode would convert, such
 as a tuple, an infinite float or a non-string key; subclasses) always takes the SDK's steps.

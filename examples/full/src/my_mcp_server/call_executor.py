@@ -466,7 +466,7 @@ class ToolCallExecutor:
             name, arguments, typed = call.params["name"], call.params.get("arguments"), call.typed
         else:  # a middleware replaced the params
             params = CallToolRequestParams.model_validate(ctx.params or {}, by_name=False)
-            name, arguments, typed = name, params.arguments, lambda: params
+            name, arguments, typed = params.name, params.arguments, lambda: params
         result = await self._call_tool(ctx, name, arguments or {}, typed)
         dumped = self._serialize(ctx.protocol_version, result)
         return dumped if call is None else call.produce(dumped)

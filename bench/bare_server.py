@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import orjson
-from serving import GENERATED_HTTP, serve
+from serving import serve
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
@@ -40,11 +40,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--http", default=GENERATED_HTTP, help="uvicorn's HTTP protocol")
     parser.add_argument("--response", type=Path, required=True, help="a recorded JSON-RPC response")
     args = parser.parse_args()
     os.environ["BARE_RESPONSE"] = str(args.response.resolve())
-    serve("bare_server:create_app", args.port, args.workers, args.http)
+    serve("bare_server:create_app", args.port, args.workers)
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import asyncpg
 from mcp.server.mcpserver import MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import BaseModel
-from serving import GENERATED_HTTP, serve
+from serving import serve
 from starlette.applications import Starlette
 
 
@@ -55,11 +55,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--http", default=GENERATED_HTTP, help="uvicorn's HTTP protocol")
     parser.add_argument("--database-url", required=True)
     args = parser.parse_args()
     os.environ["NAIVE_DATABASE_URL"] = args.database_url
-    serve("naive_server:create_app", args.port, args.workers, args.http)
+    serve("naive_server:create_app", args.port, args.workers)
 
 
 if __name__ == "__main__":

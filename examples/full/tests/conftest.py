@@ -204,6 +204,14 @@ def logged_server(env: dict[str, str], log_path: Path | None, **overrides: str) 
             log.close()
 
 
+@pytest.fixture
+def server_settings(server_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The session server's settings in this process's environment, for in-process apps."""
+    for name, value in server_env.items():
+        if name.startswith(ENV_PREFIX):
+            monkeypatch.setenv(name, value)
+
+
 @pytest.fixture(scope="session")
 def server_logs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Where the session's servers log (at INFO): `fast.log` and `sdk.log`."""

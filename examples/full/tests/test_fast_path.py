@@ -34,7 +34,7 @@ from my_mcp_server import call_executor, telemetry, tool_results
 from my_mcp_server.call_executor import ToolCallExecutor
 from my_mcp_server.server import build_server
 from my_mcp_server.settings import Settings
-from tests.conftest import ENV_PREFIX, MODES, Connect, Mode, client_for
+from tests.conftest import MODES, Connect, Mode, client_for
 
 from loadtest.run import HTTP
 
@@ -445,6 +445,25 @@ def test_the_result_writer_writes_what_the_sdks_steps_write(
     assert len(sieved) == (1 if direct else 2)
 
 
+@pytest.mark.parametrize(("result", "direct"), SHAPES.values(), ids=SHAPES.keys())
+def test_only_a_directly_written_result_without_floats_is_float_free(
+    result: CallToolResult, direct: bool
+) -> None:
+    """What lets the reply's encoding skip its float checks: said only of a result written
+    directly (the second of its shape) that holds no float."""
+    writer = tool_results.ResultWriter(INFO)
+    assert writer.write(VERSION, result)[1] is False  # the first goes through the SDK's steps
+    assert writer.write(VERSION, result)[1] is (direct and not floats_in(result.structured_content))
+
+
+def floats_in(value: Any) -> bool:
+    if isinstance(value, dict):
+        return any(floats_in(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(floats_in(item) for item in value)
+    return isinstance(value, float)
+
+
 def test_a_directly_written_result_is_a_copy() -> None:
     """What a middleware does to the written answer stays off the tool's (maybe cached) value."""
     structured: dict[str, Any] = {"a": {"b": [1]}}
@@ -463,10 +482,11 @@ TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
 
 
 def in_process_answer(
-    fast_path: bool, auth_headers: dict[str, str], body: Any
+    fast_path: bool, auth_headers: dict[str, str], body: Any, *, times: int = 1
 ) -> tuple[int, bytes]:
-    """One request to an in-process app (settings from the environment) with the executor on or
-    off: its status and body."""
+    """A request to an in-process app (settings from the environment) with the executor on or
+    off, sent `times` times: the last answer's status and body (the first result of a shape
+    takes the SDK's steps, later ones are written directly: tool_results.py)."""
     with TestClient(app_module.create_app(Settings(fast_path=fast_path))) as client:
         headers = {
             "Accept": "application/json",
@@ -476,16 +496,9 @@ def in_process_answer(
             "Host": "127.0.0.1:8000",
             **auth_headers,
         }
-        answer = client.post("/mcp", json=body, headers=headers)
+        for _ in range(times):
+            answer = client.post("/mcp", json=body, headers=headers)
         return answer.status_code, answer.content
-
-
-@pytest.fixture
-def server_settings(server_env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
-    """The session server's settings in this process's environment, for in-process apps."""
-    for name, value in server_env.items():
-        if name.startswith(ENV_PREFIX):
-            monkeypatch.setenv(name, value)
 
 
 @pytest.mark.usefixtures("server_settings")
@@ -515,6 +528,39 @@ def test_a_users_server_middleware_runs_on_both_paths(
     assert [method for method, _ in seen] == ["tools/call", "tools/call"]
     assert seen[0][1] == seen[1][1]
     assert seen[0][1]["progress_token"] == 3  # as the SDK's params model names it
+
+
+@pytest.mark.usefixtures("server_settings")
+def test_a_middleware_that_changes_the_result_in_place_gets_the_sdks_bytes(
+    monkeypatch: pytest.MonkeyPatch, auth_headers: dict[str, str]
+) -> None:
+    """Floats put into a float-free written result in place, in forms orjson and json write
+    apart: the middleware is not marked `KeepsResults`, so the executor checks the reply's
+    floats again and writes what the SDK writes."""
+
+    async def put_floats(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        result = await call_next(ctx)
+        assert isinstance(result, dict)
+        result["structuredContent"] = {"small": 1e-07, "big": 1e16, "mid": 1.5e-05}
+        return result
+
+    async def echo(text: str) -> str:
+        return text
+
+    def with_middleware(*args: Any, **kwargs: Any) -> MCPServer[Any]:
+        server = build_server(*args, **kwargs)
+        server.add_tool(echo)
+        server.middleware.append(put_floats)
+        return server
+
+    monkeypatch.setattr(app_module, "build_server", with_middleware)
+    headers = auth_headers | {"Mcp-Name": "echo"}
+    answers = {
+        on: in_process_answer(on, headers, call("echo", {"text": "sent"}), times=2)
+        for on in (True, False)
+    }
+    assert answers[True] == answers[False]
+    assert b'"small":1e-07,"big":1e+16,"mid":1.5e-05' in answers[True][1]
 
 
 @pytest.mark.usefixtures("server_settings")

@@ -3,6 +3,7 @@ live server (every worker process of it), every alert has its runbook, and a too
 span tree."""
 
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -23,7 +24,9 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client.parser import text_string_to_metric_families
+from starlette.testclient import TestClient
 
+from my_mcp_server import app as app_module
 from my_mcp_server import telemetry, worker_metrics
 from my_mcp_server.resources import Resources
 from my_mcp_server.server import build_server
@@ -247,6 +250,16 @@ async def test_a_taken_metrics_port_is_reported_by_a_lone_worker(
     warnings = [r for r in caplog.records if r.levelno == logging.WARNING]
     assert [f":{port}:" in r.getMessage() for r in warnings] == ([True] if warned else [])
     assert any(f":{port}:" in r.getMessage() for r in caplog.records)
+
+
+@pytest.mark.usefixtures("server_settings")
+def test_the_startup_heap_is_frozen_while_the_app_serves_and_released_after() -> None:
+    """What start-up built is out of the collector's sight while serving (full collections stay
+    short); once the app stops it is handed back, so nothing it held is kept for good."""
+    with TestClient(app_module.create_app(Settings())) as client:
+        assert client.get("/healthz").status_code == 200
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0
 
 
 @pytest.mark.anyio

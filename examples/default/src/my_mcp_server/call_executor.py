@@ -40,6 +40,7 @@ from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, Server
 from mcp.server.lowlevel import Server
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.request_state import RequestStateBoundary
 from mcp.server.session import ServerSession
 from mcp.server.subscriptions import SubscriptionBus
 from mcp.server.transport_security import TransportSecuritySettings
@@ -82,7 +83,7 @@ from my_mcp_server.limits import Replay, read_body
 from my_mcp_server.plain_counters import PlainCounter
 from my_mcp_server.reply_encoding import encode_reply
 from my_mcp_server.tool_contexts import ContextAwareServer
-from my_mcp_server.tool_results import ResultWriter
+from my_mcp_server.tool_results import KeepsResults, ResultWriter
 
 logger = logging.getLogger(__name__)
 meter = metrics.get_meter(__name__)
@@ -165,6 +166,7 @@ class _Call:
     # dict, `encode_reply` may write it with orjson (and checks for what a middleware could
     # have put into it in place).
     produced: dict[str, Any] | None = None
+    float_free: bool = False  # `produced` was written directly and holds no float
     validated: CallToolRequestParams | None = None
 
     def typed(self) -> CallToolRequestParams:
@@ -173,9 +175,9 @@ class _Call:
             self.validated = CallToolRequestParams.model_validate(self.params, by_name=False)
         return self.validated
 
-    def produce(self, result: dict[str, Any]) -> dict[str, Any]:
+    def produce(self, result: dict[str, Any], float_free: bool) -> dict[str, Any]:
         """`result`, kept as the one this call's dispatch built."""
-        self.produced = result
+        self.produced, self.float_free = result, float_free
         return result
 
 
@@ -216,6 +218,11 @@ class ToolCallExecutor:
         self._traced = _chain(middleware, self._dispatch)
         untraced = [m for m in middleware if type(m) not in span_types]
         self._untraced = _chain(untraced, self._dispatch)
+        # Whether every middleware hands the result on unchanged in place (the SDK's span and
+        # request-state middleware do): then a result written without floats reaches the reply
+        # without them, and its encoding skips the float checks (reply_encoding.py).
+        keeps = (*span_types, RequestStateBoundary, KeepsResults)
+        self._results_kept = all(isinstance(m, keeps) for m in middleware)
         self._results = ResultWriter(self._lowlevel.server_info_stamp)
         # What a tool that never reads its Context is called with: what `call_tool` builds for
         # itself when given none (tool_contexts.py).
@@ -230,7 +237,7 @@ class ToolCallExecutor:
         self._routes: dict[tuple[bytes, str, str | None, str | None], InboundModernRoute | None]
         self._routes = {}
         self._connections: dict[tuple[str, bytes], Connection] = {}
-        self._metas: dict[bytes, bytes] = {}
+        self._metas: dict[bytes, tuple[bytes, ProgressToken | None]] = {}
         self.enabled, reason = self._can_serve()
         if not self.enabled:
             logger.warning("tools/call executor steps aside: %s; the SDK serves every call", reason)
@@ -385,15 +392,15 @@ class ToolCallExecutor:
             self._declares_headers[name] = known
         return known[1]
 
-    def _meta(self, call: _Call) -> RequestParamsMeta | None:
-        """`CallToolRequestParams.meta` of `call`'s params, fresh: the validated form (it renames
-        `progressToken`) is remembered serialized, by the `_meta` the client sent."""
-        form = self._metas.get(call.meta_key)
-        if form is None:
-            form = orjson.dumps(call.typed().meta)
-            _remember(self._metas, call.meta_key, form)
-        meta: RequestParamsMeta | None = orjson.loads(form)
-        return meta
+    def _meta_form(self, call: _Call) -> tuple[bytes, ProgressToken | None]:
+        """`CallToolRequestParams.meta` of `call`'s params, serialized (the validated form renames
+        `progressToken`), and the progress token the params carry; both depend only on the
+        `_meta` the client sent, and are remembered by it."""
+        known = self._metas.get(call.meta_key)
+        if known is None:
+            known = (orjson.dumps(call.typed().meta), progress_token_from_params(call.params))
+            _remember(self._metas, call.meta_key, known)
+        return known
 
     def _connection(self, call: _Call) -> Connection:
         """The `Connection` the SDK's entry would build from this request's envelope.
@@ -425,11 +432,11 @@ class ToolCallExecutor:
             ),
             request_id=call.request_id,
             message_metadata=ServerMessageMetadata(request_context=request),
-            progress_token=progress_token_from_params(call.params),
         )
         try:
             # Twin of `ServerRunner._make_context`.
-            meta = self._meta(call)
+            form, dctx.progress_token = self._meta_form(call)
+            meta: RequestParamsMeta | None = orjson.loads(form)
             ctx: ServerRequestContext[Any, Any] = ServerRequestContext(
                 session=ServerSession(dctx, connection, request_meta=meta),
                 lifespan_context=self.lifespan_state,
@@ -452,7 +459,9 @@ class ToolCallExecutor:
         # The SDK's entry unwinds the connection's exit stack after the call, for the transports
         # whose runner puts work on it; here nothing can reach it (see `_connection`).
         reply = {"jsonrpc": "2.0", "id": call.request_id, "result": result}
-        return 200, encode_reply(reply, json_mode=handled is call.produced)
+        ours = handled is call.produced
+        float_free = ours and call.float_free and self._results_kept
+        return 200, encode_reply(reply, json_mode=ours, float_free=float_free)
 
     async def _dispatch(self, ctx: ServerRequestContext[Any, Any]) -> HandlerResult:
         """The innermost call: twin of `ServerRunner._on_request` for tools/call.
@@ -468,8 +477,8 @@ class ToolCallExecutor:
             params = CallToolRequestParams.model_validate(ctx.params or {}, by_name=False)
             name, arguments, typed = params.name, params.arguments, lambda: params
         result = await self._call_tool(ctx, name, arguments or {}, typed)
-        dumped = self._serialize(ctx.protocol_version, result)
-        return dumped if call is None else call.produce(dumped)
+        dumped, float_free = self._serialize(ctx.protocol_version, result)
+        return dumped if call is None else call.produce(dumped, float_free)
 
     async def _call_tool(
         self,
@@ -507,10 +516,11 @@ class ToolCallExecutor:
                 logger.exception("Tool %r raised an unexpected exception", name)
             return CallToolResult(content=[TextContent(type="text", text=str(exc))], is_error=True)
 
-    def _serialize(self, version: str, result: BaseModel) -> dict[str, Any]:
-        """Twin of `ServerRunner._serialize` for tools/call (see tool_results.py)."""
+    def _serialize(self, version: str, result: BaseModel) -> tuple[dict[str, Any], bool]:
+        """Twin of `ServerRunner._serialize` for tools/call (see tool_results.py), and whether the
+        result was written directly and holds no float."""
         try:
-            return self._results(version, result)
+            return self._results.write(version, result)
         except ValidationError:
             logger.exception("handler for %r returned an invalid result", METHOD)
             raise MCPError(

@@ -26,7 +26,9 @@ _STRICT = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 _STRICT |= orjson.OPT_PASSTHROUGH_SUBCLASS
 
 
-def encode_reply(reply: dict[str, Any], *, json_mode: bool = False) -> bytes:
+def encode_reply(
+    reply: dict[str, Any], *, json_mode: bool = False, float_free: bool = False
+) -> bytes:
     """The bytes the SDK's entry writes: `json.dumps` of the dumped message, compact, ASCII.
 
     With `json_mode` (the reply is made of JSON-mode dumps) orjson writes it when its bytes are
@@ -34,6 +36,8 @@ def encode_reply(reply: dict[str, Any], *, json_mode: bool = False) -> bytes:
     not), no null (where a NaN or infinity could hide), no float written differently. Anything
     else goes to json.dumps; so do values orjson refuses (integers past 64 bits, datetimes,
     dataclasses, subclasses of built-in types: json.dumps writes or refuses those itself).
+    With `float_free` too (the caller knows the reply holds no float) the float checks are
+    skipped: only the text can differ then.
     """
     if json_mode:
         try:
@@ -44,9 +48,14 @@ def encode_reply(reply: dict[str, Any], *, json_mode: bool = False) -> bytes:
             if (
                 written.isascii()
                 and b"\x7f" not in written
-                and b"null" not in written  # orjson's NaN and infinity, json's `NaN`, `Infinity`
-                and b"0.0000" not in written
-                and b"0e" not in written.translate(_DIGITS_AS_ZERO)
+                and (
+                    float_free
+                    or (
+                        b"null" not in written  # orjson's NaN and infinity, json's `NaN`
+                        and b"0.0000" not in written
+                        and b"0e" not in written.translate(_DIGITS_AS_ZERO)
+                    )
+                )
             ):
                 return written
     return _ENCODER.encode(reply).encode()

@@ -24,6 +24,7 @@ from prometheus_client.metrics_core import HistogramMetricFamily, Metric
 from pydantic import ValidationError
 
 from my_mcp_server.plain_counters import PlainCounter
+from my_mcp_server.tool_results import KeepsResults
 
 # Tool-call duration buckets bracket the SLA targets; the p95 target is a bucket bound so the
 # latency SLO (share of calls slower than p95) is exact in PromQL (`le="<p95 in s>"`).
@@ -98,7 +99,7 @@ class DurationHistogram:
 operation_duration = DurationHistogram(DURATION_BUCKETS_S)
 
 
-class ToolCallMetrics(ServerMiddleware[Any]):
+class ToolCallMetrics(KeepsResults, ServerMiddleware[Any]):
     """Records every MCP request in `operation_duration` and `inflight`.
 
     Runs inside the SDK's span middleware and classifies errors the way it does, so a span's

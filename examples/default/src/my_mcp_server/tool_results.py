@@ -13,6 +13,10 @@ order, plus the stamp. `ResultWriter` writes such a result straight from its att
 result of its shape, written both ways, came out byte for byte the same (that also learns the
 order). Anything else (other blocks, annotations, `_meta`, values JSON mode would convert, such
 as a tuple, an infinite float or a non-string key; subclasses) always takes the SDK's steps.
+
+A directly written result also says whether it holds no float: reply_encoding.py can then skip
+its checks for the float forms where orjson and json differ, provided nothing changed the result
+in place on its way out (the middleware around the tool are all `KeepsResults`).
 """
 
 from __future__ import annotations
@@ -37,6 +41,11 @@ class _NotPlain(Exception):
     """A value JSON-mode dumping would not pass through unchanged."""
 
 
+class KeepsResults:
+    """Marks server middleware that hands on the result it gets without changing it in place
+    (it may still return another one): what the executor wrote is then what it sends."""
+
+
 class _Plain(NamedTuple):
     """What a plain text result's wire form is made of."""
 
@@ -44,10 +53,11 @@ class _Plain(NamedTuple):
     is_error: bool
     result_type: str
     structured: Any  # a fresh copy, or _ABSENT for none
+    float_free: bool  # no float in `structured`
 
 
-# (result keys, text block keys), each in the sieve's order
-_Order = tuple[tuple[str, ...], tuple[str, ...]]
+# (result keys in the sieve's order, whether a text block's "type" comes before its "text")
+_Order = tuple[tuple[str, ...], bool]
 
 
 class ResultWriter:
@@ -59,14 +69,24 @@ class ResultWriter:
     def __init__(self, server_info_stamp: dict[str, Any]) -> None:
         # Every result gets a fresh copy of the stamp; decoding these bytes is the cheapest copy.
         self._stamp = orjson.dumps(server_info_stamp)
+        floats: list[float] = []
+        try:
+            _json_copy(server_info_stamp, 0, floats)
+        except _NotPlain:
+            floats.append(math.nan)
+        self._stamp_float_free = not floats
         # shape (see `__call__`) -> the order, or None: the SDK's steps. A few dozen entries at
         # most: the versions are the SDK's modern ones (the executor serves no other).
         self._orders: dict[tuple[str, bool, bool, str], _Order | None] = {}
 
     def __call__(self, version: str, result: BaseModel) -> dict[str, Any]:
+        return self.write(version, result)[0]
+
+    def write(self, version: str, result: BaseModel) -> tuple[dict[str, Any], bool]:
+        """The result's wire form, and whether it was written directly and holds no float."""
         plain = _plain(result)
         if plain is None:
-            return self._through_sdk_steps(version, result)
+            return self._through_sdk_steps(version, result), False
         # What the sieve could treat differently: the version, whether there are blocks, the
         # error flag, and the kind of structured content (its values are `Any` to the sieve).
         structured_kind = "" if plain.structured is _ABSENT else type(plain.structured).__name__
@@ -74,14 +94,14 @@ class ResultWriter:
         if key in self._orders:
             order = self._orders[key]
             if order is None:
-                return self._through_sdk_steps(version, result)
-            return self._direct(plain, order)
+                return self._through_sdk_steps(version, result), False
+            return self._direct(plain, order), plain.float_free and self._stamp_float_free
         written = self._through_sdk_steps(version, result)
         order = _order_of(written)
         if order is not None and not self._writes_the_same(plain, order, written):
             order = None
         self._orders[key] = order
-        return written
+        return written, False
 
     def _writes_the_same(self, plain: _Plain, order: _Order, written: dict[str, Any]) -> bool:
         try:
@@ -106,11 +126,11 @@ class ResultWriter:
         return dumped
 
     def _direct(self, plain: _Plain, order: _Order) -> dict[str, Any]:
-        keys, block_keys = order
+        keys, type_first = order
         values: dict[str, Any] = {
-            "content": [
-                {k: ("text" if k == "type" else text) for k in block_keys} for text in plain.texts
-            ],
+            "content": [{"type": "text", "text": text} for text in plain.texts]
+            if type_first
+            else [{"text": text, "type": "text"} for text in plain.texts],
             "isError": plain.is_error,
             "resultType": plain.result_type,
             "_meta": {SERVER_INFO_META_KEY: orjson.loads(self._stamp)},
@@ -140,17 +160,20 @@ def _plain(result: BaseModel) -> _Plain | None:
         return None
     structured = result.structured_content
     if structured is None:
-        return _Plain(texts, is_error, result_type, _ABSENT)
+        return _Plain(texts, is_error, result_type, _ABSENT, True)
+    floats: list[float] = []
     try:
         # A copy, as `model_dump` makes: what a middleware does to the answer stays off the
         # tool's object (which may be a cached value).
-        return _Plain(texts, is_error, result_type, _json_copy(structured, 0))
+        copy = _json_copy(structured, 0, floats)
     except _NotPlain:
         return None
+    return _Plain(texts, is_error, result_type, copy, not floats)
 
 
-def _json_copy(value: Any, depth: int) -> Any:
-    """A copy of `value` if JSON-mode dumping passes it through unchanged; else `_NotPlain`."""
+def _json_copy(value: Any, depth: int, floats: list[float]) -> Any:
+    """A copy of `value` if JSON-mode dumping passes it through unchanged (else `_NotPlain`); the
+    floats met on the way are added to `floats`."""
     kind = type(value)
     if kind is str or kind is bool or value is None:
         return value
@@ -160,6 +183,7 @@ def _json_copy(value: Any, depth: int) -> Any:
         raise _NotPlain  # past what orjson writes: the SDK's steps (and json.dumps) write it
     if kind is float:
         if math.isfinite(value):
+            floats.append(value)
             return value
         raise _NotPlain  # JSON mode writes an infinite float or NaN as null
     if depth >= _MAX_DEPTH:
@@ -169,10 +193,10 @@ def _json_copy(value: Any, depth: int) -> Any:
         for key, item in value.items():
             if type(key) is not str:
                 raise _NotPlain  # JSON mode writes other keys as strings
-            copy[key] = _json_copy(item, depth + 1)
+            copy[key] = _json_copy(item, depth + 1, floats)
         return copy
     if kind is list:
-        return [_json_copy(item, depth + 1) for item in value]
+        return [_json_copy(item, depth + 1, floats) for item in value]
     raise _NotPlain
 
 
@@ -185,4 +209,4 @@ def _order_of(written: dict[str, Any]) -> _Order | None:
     if len(block_orders) > 1 or any(set(keys) != {"type", "text"} for keys in block_orders):
         return None
     block_keys = next(iter(block_orders), ("type", "text"))
-    return (tuple(written), block_keys)
+    return (tuple(written), block_keys == ("type", "text"))

@@ -118,6 +118,7 @@ def create_app(settings: Settings | None = None, resources: Resources | None = N
             worker_metrics.snapshot_writer(),
             runtime_metrics.memory_snapshots(settings.memory_snapshot_dir),
             worker_metrics.metrics_listener(settings.host, settings.metrics_port, settings.workers),
+            runtime_metrics.startup_heap_frozen(),
         ):
             yield
 

@@ -33,6 +33,8 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
+from my_mcp_server.tool_results import KeepsResults
+
 logger = logging.getLogger(__name__)
 
 # 2025-11-25 and earlier: "Resource not found" (retired from 2026-07-28 on, by SEP-2164).
@@ -40,7 +42,7 @@ LEGACY_RESOURCE_NOT_FOUND = -32002
 _REQUEST_STATE_LOGGER = "mcp.server.request_state"
 
 
-class ClientMistakes:
+class ClientMistakes(KeepsResults):
     """Server middleware: the specified error for unknown tools and prompts, missing prompt
     arguments, and (for legacy clients) unknown resources.
 
@@ -67,7 +69,9 @@ class ClientMistakes:
         if server is None:
             raise RuntimeError("ClientMistakes.check_against(server) was not called")
         if ctx.method == "tools/call":
-            await self._check_tool(server, params.get("name"))
+            name = params.get("name")
+            if self._tools is None or not (isinstance(name, str) and name in self._tools):
+                await self._check_tool(server, name)
         elif ctx.method == "prompts/get":
             await self._check_prompt(server, params.get("name"), params.get("arguments"))
         elif (

@@ -12,7 +12,7 @@ answers a JSON-RPC error. The SDK has no request timeout.
 """
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -40,16 +40,9 @@ class RequestLimits:
             await self._reject(send, 413, INVALID_REQUEST, self._too_large_message())
             return
 
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         # Deadlines, not `asyncio.timeout`: the same cancellation without a loop timer per
         # request (deadlines.py).
+        sent = StartTracking(send)
         deadline = self.deadlines.start()
         try:
             # The whole body is read here, before any app sees it: a streamed body past the
@@ -61,11 +54,11 @@ class RequestLimits:
             if len(body) > self.max_body_bytes:
                 await self._reject(send, 413, INVALID_REQUEST, self._too_large_message())
                 return
-            await self.app(scope, Replay(body, receive), tracking_send)
+            await self.app(scope, Replay(body, receive), sent)
         except asyncio.CancelledError:
             if not self.deadlines.stop(deadline):
                 raise  # someone else's cancellation (uvicorn's, at shutdown)
-            if not started:
+            if not sent.started:
                 message = f"request timed out after {self.timeout_s:g} s"
                 await self._reject(send, 504, REQUEST_TIMEOUT, message)
         finally:
@@ -130,6 +123,21 @@ async def read_body(receive: Receive, limit: int | None = None) -> bytes | None:
         size += len(chunk)
         if not more or (limit is not None and size > limit):
             return b"".join(chunks)
+
+
+class StartTracking:
+    """`send`, noting whether the response has started (a plain call: no coroutine per message)."""
+
+    __slots__ = ("send", "started")
+
+    def __init__(self, send: Send) -> None:
+        self.send = send
+        self.started = False
+
+    def __call__(self, message: Message) -> Awaitable[None]:
+        if message["type"] == "http.response.start":
+            self.started = True
+        return self.send(message)
 
 
 class Replay:

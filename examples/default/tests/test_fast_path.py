@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import httpx
 import pytest
-from mcp.server.context import CallNext, HandlerResult, ServerRequestContext
+from mcp.server.context import CallNext, HandlerResult, ServerMiddleware, ServerRequestContext
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.transport_security import TransportSecuritySettings
 from mcp_types import (
@@ -498,6 +498,25 @@ def in_process_answer(
         return answer.status_code, answer.content
 
 
+async def echo(text: str) -> str:
+    return text
+
+
+def build_servers_with(
+    monkeypatch: pytest.MonkeyPatch, *middleware: ServerMiddleware[Any], with_echo: bool = True
+) -> None:
+    """In-process apps built from now on carry `middleware` (appended) and the `echo` tool."""
+
+    def build(*args: Any, **kwargs: Any) -> MCPServer[Any]:
+        server = build_server(*args, **kwargs)
+        if with_echo:
+            server.add_tool(echo)
+        server.middleware.extend(middleware)
+        return server
+
+    monkeypatch.setattr(app_module, "build_server", build)
+
+
 @pytest.mark.usefixtures("server_settings")
 def test_a_users_server_middleware_runs_on_both_paths(
     monkeypatch: pytest.MonkeyPatch, auth_headers: dict[str, str]
@@ -512,12 +531,7 @@ def test_a_users_server_middleware_runs_on_both_paths(
         assert isinstance(result, dict)
         return {**result, "structuredContent": {"tagged": True}}
 
-    def with_middleware(*args: Any, **kwargs: Any) -> MCPServer[Any]:
-        server = build_server(*args, **kwargs)
-        server.middleware.append(tag)
-        return server
-
-    monkeypatch.setattr(app_module, "build_server", with_middleware)
+    build_servers_with(monkeypatch, tag, with_echo=False)
     body = call("server_info", {}, _meta=META | {"progressToken": 3})
     answers = {on: in_process_answer(on, auth_headers, body) for on in (True, False)}
     assert answers[True] == answers[False]
@@ -541,16 +555,7 @@ def test_a_middleware_that_changes_the_result_in_place_gets_the_sdks_bytes(
         result["structuredContent"] = {"small": 1e-07, "big": 1e16, "mid": 1.5e-05}
         return result
 
-    async def echo(text: str) -> str:
-        return text
-
-    def with_middleware(*args: Any, **kwargs: Any) -> MCPServer[Any]:
-        server = build_server(*args, **kwargs)
-        server.add_tool(echo)
-        server.middleware.append(put_floats)
-        return server
-
-    monkeypatch.setattr(app_module, "build_server", with_middleware)
+    build_servers_with(monkeypatch, put_floats)
     headers = auth_headers | {"Mcp-Name": "echo"}
     answers = {
         on: in_process_answer(on, headers, call("echo", {"text": "sent"}), times=2)
@@ -571,16 +576,7 @@ def test_a_middleware_that_replaces_the_params_is_honoured_on_both_paths(
         params = {**(ctx.params or {}), "arguments": {"text": "rewritten"}}
         return await call_next(dataclasses.replace(ctx, params=params))
 
-    async def echo(text: str) -> str:
-        return text
-
-    def with_rewrite(*args: Any, **kwargs: Any) -> MCPServer[Any]:
-        server = build_server(*args, **kwargs)
-        server.add_tool(echo)
-        server.middleware.append(rewrite)
-        return server
-
-    monkeypatch.setattr(app_module, "build_server", with_rewrite)
+    build_servers_with(monkeypatch, rewrite)
     headers = {"Mcp-Name": "echo"}
     answers = {
         on: in_process_answer(on, auth_headers | headers, call("echo", {"text": "sent"}))
@@ -599,14 +595,6 @@ def test_only_a_tool_that_reads_its_context_gets_one_built(
     is called with none of the request's (tool_contexts.py). Both served."""
     built: list[str] = []
 
-    async def echo(text: str) -> str:
-        return text
-
-    def with_echo(*args: Any, **kwargs: Any) -> MCPServer[Any]:
-        server = build_server(*args, **kwargs)
-        server.add_tool(echo)
-        return server
-
     class Counted(Context[Any, Any]):
         def __init__(self, **kwargs: Any) -> None:
             if kwargs.get("request_context") is not None:
@@ -614,7 +602,7 @@ def test_only_a_tool_that_reads_its_context_gets_one_built(
             super().__init__(**kwargs)
 
     monkeypatch.setattr(call_executor, "Context", Counted)
-    monkeypatch.setattr(app_module, "build_server", with_echo)
+    build_servers_with(monkeypatch)
     with TestClient(app_module.create_app(Settings())) as client:
 
         def served() -> float:

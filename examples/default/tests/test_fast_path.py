@@ -435,9 +435,9 @@ def test_the_result_writer_writes_what_the_sdks_steps_write(
 
     monkeypatch.setattr(tool_results, "serialize_server_result", counted)
     writer = tool_results.ResultWriter(INFO)
-    first = writer(VERSION, result)
+    first = writer.write(VERSION, result)[0]
     assert first["_meta"]["io.modelcontextprotocol/serverInfo"] == INFO
-    second = writer(VERSION, result)
+    second = writer.write(VERSION, result)[0]
     assert json.dumps(second) == json.dumps(first)
     assert len(sieved) == (1 if direct else 2)
 
@@ -466,12 +466,12 @@ def test_a_directly_written_result_is_a_copy() -> None:
     structured: dict[str, Any] = {"a": {"b": [1]}}
     result = CallToolResult(content=[TEXT], structured_content=structured)
     writer = tool_results.ResultWriter(INFO)
-    writer(VERSION, result)
-    written = writer(VERSION, result)
+    writer.write(VERSION, result)
+    written = writer.write(VERSION, result)[0]
     written["structuredContent"]["a"]["b"].append(2)
     written["_meta"]["io.modelcontextprotocol/serverInfo"]["name"] = "changed"
     assert structured == {"a": {"b": [1]}}
-    assert writer(VERSION, result)["_meta"] == STAMP
+    assert writer.write(VERSION, result)[0]["_meta"] == STAMP
 
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"

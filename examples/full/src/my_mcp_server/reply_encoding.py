@@ -48,14 +48,16 @@ def encode_reply(
             if (
                 written.isascii()
                 and b"\x7f" not in written
-                and (
-                    float_free
-                    or (
-                        b"null" not in written  # orjson's NaN and infinity, json's `NaN`
-                        and b"0.0000" not in written
-                        and b"0e" not in written.translate(_DIGITS_AS_ZERO)
-                    )
-                )
+                and (float_free or _floats_written_as_json_writes_them(written))
             ):
                 return written
     return _ENCODER.encode(reply).encode()
+
+
+def _floats_written_as_json_writes_them(written: bytes) -> bool:
+    """No float in orjson's `written` that json.dumps would write otherwise."""
+    return (
+        b"null" not in written  # orjson's NaN and infinity, json's `NaN`, `Infinity`
+        and b"0.0000" not in written
+        and b"0e" not in written.translate(_DIGITS_AS_ZERO)
+    )

@@ -69,18 +69,11 @@ class ResultWriter:
     def __init__(self, server_info_stamp: dict[str, Any]) -> None:
         # Every result gets a fresh copy of the stamp; decoding these bytes is the cheapest copy.
         self._stamp = orjson.dumps(server_info_stamp)
-        floats: list[float] = []
-        try:
-            _json_copy(server_info_stamp, 0, floats)
-        except _NotPlain:
-            floats.append(math.nan)
-        self._stamp_float_free = not floats
-        # shape (see `__call__`) -> the order, or None: the SDK's steps. A few dozen entries at
+        stamp = _plain_copy(server_info_stamp)
+        self._stamp_float_free = stamp is not None and stamp[1]
+        # shape (see `write`) -> the order, or None: the SDK's steps. A few dozen entries at
         # most: the versions are the SDK's modern ones (the executor serves no other).
         self._orders: dict[tuple[str, bool, bool, str], _Order | None] = {}
-
-    def __call__(self, version: str, result: BaseModel) -> dict[str, Any]:
-        return self.write(version, result)[0]
 
     def write(self, version: str, result: BaseModel) -> tuple[dict[str, Any], bool]:
         """The result's wire form, and whether it was written directly and holds no float."""
@@ -161,14 +154,21 @@ def _plain(result: BaseModel) -> _Plain | None:
     structured = result.structured_content
     if structured is None:
         return _Plain(texts, is_error, result_type, _ABSENT, True)
+    # A copy, as `model_dump` makes: what a middleware does to the answer stays off the tool's
+    # object (which may be a cached value).
+    copied = _plain_copy(structured)
+    return None if copied is None else _Plain(texts, is_error, result_type, *copied)
+
+
+def _plain_copy(value: Any) -> tuple[Any, bool] | None:
+    """A copy of `value` and whether it holds no float, if JSON-mode dumping passes it through
+    unchanged; None otherwise."""
     floats: list[float] = []
     try:
-        # A copy, as `model_dump` makes: what a middleware does to the answer stays off the
-        # tool's object (which may be a cached value).
-        copy = _json_copy(structured, 0, floats)
+        copy = _json_copy(value, 0, floats)
     except _NotPlain:
         return None
-    return _Plain(texts, is_error, result_type, copy, not floats)
+    return copy, not floats
 
 
 def _json_copy(value: Any, depth: int, floats: list[float]) -> Any:

@@ -9,9 +9,9 @@ path; and with the switch off nothing does.
 import dataclasses
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import httpx
 import pytest
@@ -27,6 +27,7 @@ from mcp_types.methods import serialize_server_result
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import BaseModel
 from starlette.testclient import TestClient
 
 from my_mcp_server import app as app_module
@@ -503,14 +504,16 @@ async def echo(text: str) -> str:
 
 
 def build_servers_with(
-    monkeypatch: pytest.MonkeyPatch, *middleware: ServerMiddleware[Any], with_echo: bool = True
+    monkeypatch: pytest.MonkeyPatch,
+    *middleware: ServerMiddleware[Any],
+    tools: tuple[Callable[..., Any], ...] = (echo,),
 ) -> None:
-    """In-process apps built from now on carry `middleware` (appended) and the `echo` tool."""
+    """In-process apps built from now on carry `middleware` (appended) and `tools`."""
 
     def build(*args: Any, **kwargs: Any) -> MCPServer[Any]:
         server = build_server(*args, **kwargs)
-        if with_echo:
-            server.add_tool(echo)
+        for tool in tools:
+            server.add_tool(tool)
         server.middleware.extend(middleware)
         return server
 
@@ -531,7 +534,7 @@ def test_a_users_server_middleware_runs_on_both_paths(
         assert isinstance(result, dict)
         return {**result, "structuredContent": {"tagged": True}}
 
-    build_servers_with(monkeypatch, tag, with_echo=False)
+    build_servers_with(monkeypatch, tag, tools=())
     body = call("server_info", {}, _meta=META | {"progressToken": 3})
     answers = {on: in_process_answer(on, auth_headers, body) for on in (True, False)}
     assert answers[True] == answers[False]
@@ -585,6 +588,35 @@ def test_a_middleware_that_replaces_the_params_is_honoured_on_both_paths(
     assert answers[True] == answers[False]
     assert answers[True][0] == 200
     assert json.loads(answers[True][1])["result"]["content"][0]["text"] == "rewritten"
+
+
+class Point(BaseModel):
+    x: int
+
+
+async def checked(x: Any) -> Annotated[CallToolResult, Point]:
+    return CallToolResult(content=[TextContent(type="text", text="t")], structured_content={"x": x})
+
+
+@pytest.mark.usefixtures("server_settings")
+@pytest.mark.parametrize("x", [1, "not a number"], ids=["fits", "violates"])
+def test_a_returned_results_check_against_its_output_model_is_the_sdks(
+    monkeypatch: pytest.MonkeyPatch, auth_headers: dict[str, str], x: Any
+) -> None:
+    """A tool returning a CallToolResult has its structured content checked against its output
+    model by the executor's own runner (tool_runs.py): the same answer as through the SDK, a
+    failed check included (an isError result that keeps the reason on the server)."""
+    build_servers_with(monkeypatch, tools=(checked,))
+    headers = auth_headers | {"Mcp-Name": "checked"}
+    answers = {
+        on: in_process_answer(on, headers, call("checked", {"x": x}), times=2)
+        for on in (True, False)
+    }
+    assert answers[True] == answers[False]
+    result = json.loads(answers[True][1])["result"]
+    assert result["isError"] is (x != 1)
+    if x != 1:
+        assert result["content"][0]["text"] == "Error executing tool checked"
 
 
 @pytest.mark.usefixtures("server_settings")

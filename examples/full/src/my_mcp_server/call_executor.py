@@ -9,8 +9,9 @@ the body, the `_meta` envelope and the params surface), builds the same per-requ
 tool sees through the SDK (the `Context` model only for a tool that reads it: tool_contexts.py),
 runs the server's own middleware chain around the tool (the SDK's request-state boundary, ours,
 any a user adds before the app is built: the chain is composed once; the SDK's span middleware
-when tracing is on), calls the tool through `MCPServer.call_tool` and writes the bytes the SDK's
-entry would write (the result's wire form: tool_results.py).
+when tracing is on), calls the tool as `MCPServer.call_tool` does (the registered `Tool`'s own
+`run`, its result checked without the SDK's per-call private reads: tool_runs.py) and writes the
+bytes the SDK's entry would write (the result's wire form: tool_results.py).
 
 Anything it does not fully understand goes to the SDK's entry before any tool code runs, with the
 body replayed, so every rejection and every other method stays the SDK's answer. The tests hold
@@ -82,8 +83,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from my_mcp_server.limits import Replay, read_body
 from my_mcp_server.plain_counters import PlainCounter
 from my_mcp_server.reply_encoding import encode_reply
-from my_mcp_server.tool_contexts import ContextAwareServer
+from my_mcp_server.tool_contexts import ContextAwareServer, reads_context
 from my_mcp_server.tool_results import KeepsResults, ResultWriter
+from my_mcp_server.tool_runs import ToolRunner
 
 logger = logging.getLogger(__name__)
 meter = metrics.get_meter(__name__)
@@ -224,6 +226,7 @@ class ToolCallExecutor:
         keeps = (*span_types, RequestStateBoundary, KeepsResults)
         self._results_kept = all(isinstance(m, keeps) for m in middleware)
         self._results = ResultWriter(self._lowlevel.server_info_stamp)
+        self._tools = ToolRunner()
         # What a tool that never reads its Context is called with: what `call_tool` builds for
         # itself when given none (tool_contexts.py).
         self._no_request_context: Context[Any, Any] = Context(
@@ -489,7 +492,8 @@ class ToolCallExecutor:
     ) -> BaseModel:
         """Twin of `MCPServer`'s tools/call handler: the tool's own failures become results."""
         server = self.server
-        if isinstance(server, ContextAwareServer) and not server.reads_context(name):
+        tool = server.registered_tool(name) if isinstance(server, ContextAwareServer) else None
+        if tool is not None and not reads_context(tool):
             context = self._no_request_context
         else:
             context = Context(
@@ -499,7 +503,9 @@ class ToolCallExecutor:
                 subscriptions=self.subscriptions,
             )
         try:
-            return await server.call_tool(name, arguments, context)
+            if tool is None:
+                return await server.call_tool(name, arguments, context)
+            return await self._tools.run(tool, arguments, context)
         except MCPError:
             raise
         except Exception as exc:

@@ -1,13 +1,16 @@
-"""Which tools read the request's `Context`: the tools/call executor builds one only for those.
+"""The server's tools as registered: which read the request's `Context`, and the `Tool` itself.
 
 Through the SDK's entry every tools/call builds a `Context` (a pydantic model, validated on each
 call) whether or not the tool looks at it. A tool sees it only through a parameter annotated
 `Context` or through a resolver (`Resolve(...)`); for any other tool, `MCPServer.call_tool`
-never reads it. `ContextAwareServer` is an `MCPServer` that notes, for each tool as it is
-registered, whether it has either, using the SDK's own `Tool.from_function` to tell; the
-executor calls the other tools with one request-less `Context` built once, the same kind
-`call_tool` makes for itself when given none. A tool the server did not see registered (or one
-registered again under a name already taken, which the SDK ignores) counts as reading it.
+never reads it. `ContextAwareServer` is an `MCPServer` that keeps, for each tool as it is
+registered, the `Tool` the SDK's tool manager builds from it (the SDK's own `Tool.from_function`
+with the same arguments, or the `Tool` handed to the constructor). The executor calls a tool that
+reads neither with one request-less `Context` built once, the same kind `call_tool` makes for
+itself when given none, and runs a registered tool directly (tool_runs.py) unless a subclass
+changed what `call_tool` does. A tool the server did not see registered (or one registered
+again under a name already taken, which the SDK ignores) counts as reading it and is called
+through `call_tool`.
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from mcp.server.mcpserver.tools import Tool
 from mcp_types import Icon, ToolAnnotations
 
 
-def _reads_context(tool: Tool) -> bool:
+def reads_context(tool: Tool) -> bool:
+    """Whether calling `tool` may read the request's `Context`."""
     return tool.context_kwarg is not None or bool(tool.resolved_params)
 
 
@@ -30,15 +34,22 @@ class ContextAwareServer(MCPServer[LifespanResultT]):
 
     def __init__(self, *args: Any, tools: list[Tool] | None = None, **kwargs: Any) -> None:
         super().__init__(*args, tools=tools, **kwargs)
-        # Tool name -> whether it reads the Context; the first registration of a name wins, as
-        # in the SDK's tool manager.
-        self._context_readers: dict[str, bool] = {}
+        # Tool name -> the tool; the first registration of a name wins, as in the SDK's tool
+        # manager.
+        self._registered: dict[str, Tool] = {}
         for tool in tools or ():
-            self._context_readers.setdefault(tool.name, _reads_context(tool))
+            self._registered.setdefault(tool.name, tool)
 
     def reads_context(self, name: str) -> bool:
         """False only for a tool registered here that has no Context parameter and no resolver."""
-        return self._context_readers.get(name, True)
+        tool = self._registered.get(name)
+        return tool is None or reads_context(tool)
+
+    def registered_tool(self, name: str) -> Tool | None:
+        """The tool `call_tool` would run for `name`, while `call_tool` is MCPServer's own."""
+        if type(self).call_tool is not MCPServer.call_tool:
+            return None
+        return self._registered.get(name)
 
     def add_tool(
         self,
@@ -61,10 +72,19 @@ class ContextAwareServer(MCPServer[LifespanResultT]):
             meta=meta,
             structured_output=structured_output,
         )
-        # What the SDK just built from `fn`, built again: its own reading of the signature.
-        tool = Tool.from_function(fn, name=name, structured_output=structured_output)
-        self._context_readers.setdefault(tool.name, _reads_context(tool))
+        # What the SDK's tool manager just built from `fn`, built again with the same arguments.
+        tool = Tool.from_function(
+            fn,
+            name=name,
+            title=title,
+            description=description,
+            annotations=annotations,
+            icons=icons,
+            meta=meta,
+            structured_output=structured_output,
+        )
+        self._registered.setdefault(tool.name, tool)
 
     def remove_tool(self, name: str) -> None:
         super().remove_tool(name)
-        self._context_readers.pop(name, None)
+        self._registered.pop(name, None)

@@ -1,0 +1,203 @@
+"""A tool run by `ToolRunner` (tool_runs.py) against the same tool run by the SDK.
+
+For every kind of result a tool can return, and every way its conversion can fail, the runner
+must give what `Tool.run(..., convert_result=True)` gives: an equal result, or an exception of
+the same type with the same message.
+"""
+
+import typing
+from typing import Annotated, Any
+
+import pytest
+import typing_extensions
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.tools import Tool
+from mcp_types import CallToolResult, InputRequiredResult, TextContent
+from pydantic import BaseModel, field_validator
+
+from my_mcp_server.tool_contexts import ContextAwareServer
+from my_mcp_server.tool_runs import ToolRunner
+
+TEXT = [TextContent(type="text", text="t")]
+
+
+class Point(BaseModel):
+    x: int
+
+
+class Strict(BaseModel):
+    x: int
+
+    @field_validator("x")
+    @classmethod
+    def small(cls, x: int) -> int:
+        if x > 9:
+            raise ToolError(f"{x} is too large")
+        return x
+
+
+class Crashing(BaseModel):
+    x: int
+
+    @field_validator("x")
+    @classmethod
+    def crash(cls, x: int) -> int:
+        if x < 0:
+            raise KeyError("negative")
+        return x
+
+
+class StdlibPoint(typing.TypedDict):
+    x: int
+
+
+class ExtPoint(typing_extensions.TypedDict):
+    x: int
+
+
+def result(content: Any, *, is_error: bool = False) -> CallToolResult:
+    return CallToolResult(content=TEXT, structured_content=content, is_error=is_error)
+
+
+async def model_ok() -> Annotated[CallToolResult, Point]:
+    return result({"x": 1})
+
+
+async def model_violated() -> Annotated[CallToolResult, Point]:
+    return result({"x": "not a number"})
+
+
+async def model_missing() -> Annotated[CallToolResult, Point]:
+    return result(None)
+
+
+async def error_unchecked() -> Annotated[CallToolResult, Point]:
+    return result({"x": "not a number"}, is_error=True)
+
+
+async def validator_tool_error() -> Annotated[CallToolResult, Strict]:
+    return result({"x": 10})
+
+
+async def validator_crash() -> Annotated[CallToolResult, Crashing]:
+    return result({"x": -1})
+
+
+async def stdlib_typeddict_violated() -> Annotated[CallToolResult, StdlibPoint]:
+    return result({"x": "no"})
+
+
+async def stdlib_typeddict_ok() -> Annotated[CallToolResult, StdlibPoint]:
+    return result({"x": 2})
+
+
+async def extensions_typeddict_violated() -> Annotated[CallToolResult, ExtPoint]:
+    return result({"x": "no"})
+
+
+async def unmodelled() -> CallToolResult:
+    return result({"anything": [1.5]})
+
+
+async def returns_model() -> Point:
+    return Point(x=3)
+
+
+async def returns_invalid_dict() -> Point:
+    return {"x": "no"}  # type: ignore[return-value]
+
+
+async def returns_text() -> str:
+    return "plain"
+
+
+async def returns_list() -> list[Point]:
+    return [Point(x=1), Point(x=2)]
+
+
+async def needs_input() -> InputRequiredResult:
+    return InputRequiredResult(input_requests={})
+
+
+async def crashes() -> Annotated[CallToolResult, Point]:
+    raise RuntimeError("inside")
+
+
+TOOLS = [
+    model_ok,
+    model_violated,
+    model_missing,
+    error_unchecked,
+    validator_tool_error,
+    validator_crash,
+    stdlib_typeddict_violated,
+    stdlib_typeddict_ok,
+    extensions_typeddict_violated,
+    unmodelled,
+    returns_model,
+    returns_invalid_dict,
+    returns_text,
+    returns_list,
+    needs_input,
+    crashes,
+]
+
+
+async def outcome(run: Any) -> tuple[str, Any]:
+    try:
+        return "result", await run()
+    except Exception as exc:
+        return type(exc).__name__, str(exc)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("fn", TOOLS, ids=[fn.__name__ for fn in TOOLS])
+async def test_the_runner_gives_what_the_sdks_conversion_gives(fn: Any) -> None:
+    tool = Tool.from_function(fn)
+    context: Context[Any, Any] = Context()
+    runner = ToolRunner()
+    for _ in range(2):  # the second run uses the adapter the first one kept
+        ours = await outcome(lambda: runner.run(tool, {}, context))
+        sdks = await outcome(lambda: tool.run({}, context, convert_result=True))
+        assert ours == sdks
+
+
+@pytest.mark.anyio
+async def test_a_reassigned_output_model_is_checked_against_the_new_one() -> None:
+    tool = Tool.from_function(model_ok)
+    context: Context[Any, Any] = Context()
+    runner = ToolRunner()
+    assert (await outcome(lambda: runner.run(tool, {}, context)))[0] == "result"
+
+    class NeedsY(BaseModel):
+        y: int
+
+    tool.fn_metadata.output_model = NeedsY
+    ours = await outcome(lambda: runner.run(tool, {}, context))
+    assert ours == await outcome(lambda: tool.run({}, context, convert_result=True))
+    assert ours[0] == "UnexpectedToolError"
+
+
+def test_the_registered_tool_is_the_one_call_tool_runs() -> None:
+    server: ContextAwareServer[Any] = ContextAwareServer("test")
+    assert server.registered_tool("tool") is None
+    server.add_tool(model_ok, name="tool")
+    server.add_tool(returns_text, name="tool")  # the SDK keeps the first (and warns)
+    registered = server.registered_tool("tool")
+    assert registered is not None
+    assert registered.fn is model_ok
+    server.remove_tool("tool")
+    assert server.registered_tool("tool") is None
+    built = Tool.from_function(returns_model)
+    assert ContextAwareServer("test", tools=[built]).registered_tool("returns_model") is built
+
+
+def test_a_server_whose_call_tool_is_overridden_has_no_registered_tools() -> None:
+    class Overriding(ContextAwareServer[Any]):
+        async def call_tool(self, *args: Any, **kwargs: Any) -> Any:
+            return await MCPServer.call_tool(self, *args, **kwargs)
+
+    server = Overriding("test")
+    server.add_tool(model_ok)
+    assert server.registered_tool("model_ok") is None

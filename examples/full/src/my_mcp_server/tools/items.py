@@ -12,6 +12,7 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
+from my_mcp_server.cached_results import BuiltPerValue
 from my_mcp_server.db import DatabaseError, Item
 from my_mcp_server.resources import Resources
 
@@ -47,20 +48,24 @@ async def read_item(res: Resources, key: str) -> Item:
     return Item.model_validate(await read_cached(res, key))
 
 
+def item_result(found: dict[str, Any]) -> CallToolResult:
+    """get_item's result from the item's cached JSON, as it is: the SDK still checks it against
+    Item (the output schema), but nothing builds an Item from it only to dump it again. The text
+    block is what the SDK writes for a returned Item."""
+    text = pydantic_core.to_json(found, indent=2).decode()
+    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=found)
+
+
 def register(server: MCPServer[Resources], res: Resources) -> None:
     # The tools use the resources of the server they are registered on (opened by its lifespan
     # before the first call): the hot read needs no per-call lookup through the request context.
+    # get_item's result is built once for each item the cache holds (cached_results.py).
+    results = BuiltPerValue(item_result, res.settings.cache_l1_max_items)
+
     @server.tool(annotations=READ_ONLY)
     async def get_item(key: Key) -> Annotated[CallToolResult, Item]:
         """Read one item by key (served from the cache when warm)."""
-        # The cached JSON is the result as it is: the SDK still checks it against Item (the
-        # output schema), but nothing builds an Item from it only to dump it again. The text
-        # block is what the SDK writes for a returned Item.
-        found = await read_cached(res, key)
-        text = pydantic_core.to_json(found, indent=2).decode()
-        return CallToolResult(
-            content=[TextContent(type="text", text=text)], structured_content=found
-        )
+        return results.get(key, await read_cached(res, key))
 
     @server.resource("item://{key}", mime_type="application/json")
     async def item_resource(key: str) -> str:

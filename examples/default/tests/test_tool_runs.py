@@ -6,15 +6,16 @@ the same type with the same message.
 """
 
 import typing
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import pytest
 import typing_extensions
-from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver import Audio, Context, Image, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, InputRequiredResult, TextContent
-from pydantic import BaseModel, field_validator
+from pydantic import BaseModel, Field, PlainSerializer, field_validator
 
 from my_mcp_server.tool_contexts import ContextAwareServer
 from my_mcp_server.tool_runs import ToolRunner
@@ -54,6 +55,10 @@ class StdlibPoint(typing.TypedDict):
 
 class ExtPoint(typing_extensions.TypedDict):
     x: int
+
+
+class Stamped(typing_extensions.TypedDict):
+    when: datetime
 
 
 def result(content: Any, *, is_error: bool = False) -> CallToolResult:
@@ -116,8 +121,106 @@ async def returns_list() -> list[Point]:
     return [Point(x=1), Point(x=2)]
 
 
+class Aliased(BaseModel):
+    item_count: int = Field(alias="itemCount")
+    when: datetime
+
+
+class Token:
+    """Not JSON to pydantic_core, except through `str`."""
+
+    def __str__(self) -> str:
+        return "token"
+
+
+Tokens = dict[str, Annotated[Any, PlainSerializer(str)]]
+
+
+class PointWithLabel(Point):
+    label: str
+
+
+async def returns_aliased() -> Aliased:
+    return Aliased.model_validate({"itemCount": 2, "when": datetime(2026, 1, 2, tzinfo=UTC)})
+
+
+async def returns_aliased_by_name() -> Aliased:
+    return {"item_count": 2, "when": "2026-01-02T03:04:05Z"}  # type: ignore[return-value]
+
+
+async def returns_subclass() -> Point:
+    return PointWithLabel(x=1, label="kept")
+
+
+async def returns_int() -> int:
+    return 7
+
+
+async def returns_wrong_int() -> int:
+    return "seven"  # type: ignore[return-value]
+
+
+async def returns_datetime() -> datetime:
+    return datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+async def returns_stamped() -> Stamped:
+    return {"when": datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)}
+
+
+async def returns_tokens() -> Tokens:
+    return {"a": Token()}
+
+
+async def returns_tuple() -> tuple[int, str]:
+    return (1, "a")
+
+
+async def returns_optional_none() -> Point | None:
+    return None
+
+
+async def returns_dict() -> dict[str, float]:
+    return {"a": 1.5, "b": 1e-07}
+
+
+async def returns_typeddict() -> ExtPoint:
+    return {"x": 4}
+
+
+async def returns_stdlib_typeddict() -> StdlibPoint:
+    return {"x": 4}
+
+
+async def returns_content_blocks() -> list[TextContent]:
+    return [TextContent(type="text", text="a"), TextContent(type="text", text="b")]
+
+
+async def returns_unserializable() -> Any:
+    return {"set": {1}, "object": object.__name__}
+
+
+async def returns_image() -> Image:
+    return Image(data=b"\x89PNG", format="png")
+
+
+MEDIA = [
+    Image(data=b"\x89PNG", format="png"),
+    Audio(data=b"RIFF", format="wav"),
+    TextContent(type="text", text="a block"),
+]
+
+
+async def returns_media_as_structured() -> list[Annotated[Any, PlainSerializer(str)]]:
+    return MEDIA
+
+
+async def returns_input_required_too() -> Point | InputRequiredResult:
+    return InputRequiredResult(request_state="round-1")
+
+
 async def needs_input() -> InputRequiredResult:
-    return InputRequiredResult(input_requests={})
+    return InputRequiredResult(request_state="round-1")
 
 
 async def crashes() -> Annotated[CallToolResult, Point]:
@@ -139,6 +242,24 @@ TOOLS = [
     returns_invalid_dict,
     returns_text,
     returns_list,
+    returns_aliased,
+    returns_aliased_by_name,
+    returns_subclass,
+    returns_int,
+    returns_wrong_int,
+    returns_datetime,
+    returns_tokens,
+    returns_stamped,
+    returns_tuple,
+    returns_optional_none,
+    returns_dict,
+    returns_typeddict,
+    returns_stdlib_typeddict,
+    returns_content_blocks,
+    returns_unserializable,
+    returns_image,
+    returns_media_as_structured,
+    returns_input_required_too,
     needs_input,
     crashes,
 ]

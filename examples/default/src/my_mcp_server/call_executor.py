@@ -10,7 +10,7 @@ tool sees through the SDK (the `Context` model only for a tool that reads it: to
 runs the server's own middleware chain around the tool (the SDK's request-state boundary, ours,
 any a user adds before the app is built: the chain is composed once; the SDK's span middleware
 when tracing is on), calls the tool as `MCPServer.call_tool` does (the registered `Tool`'s own
-`run`, its result checked without the SDK's per-call private reads: tool_runs.py) and writes the
+`run`, its result converted without the SDK's per-call private reads: tool_runs.py) and writes the
 bytes the SDK's entry would write (the result's wire form: tool_results.py).
 
 Anything it does not fully understand goes to the SDK's entry before any tool code runs, with the

@@ -7,8 +7,9 @@ namespace of the seeded bench database):
 Every layer is called directly, one call in flight, each call in a task of its own (as uvicorn
 runs each request), with no HTTP server and no load generator, on `get_item` of a key the
 warm-up put in L1: the generated ASGI app (executor on, then off), the tools/call executor alone
-(what the app answers `/mcp` with), `MCPServer.call_tool`, and the tool's own read (`read_cached`);
-beside them bench/bare_server.py's app answering the same call. Each figure is the best of 7
+(what the app answers `/mcp` with), the tool's run as the executor calls it (tool_runs.py), and
+the tool's own read (`read_cached`); beside them `MCPServer.call_tool` (what the SDK's path
+calls) and bench/bare_server.py's app answering the same call. Each figure is the best of 7
 blocks of calls (process CPU time per call); what a layer adds is its figure minus that of the
 layer inside it.
 """
@@ -135,6 +136,10 @@ async def measure(package: str, calls: int) -> tuple[dict[str, float], list[str]
         figures["call_tool"] = await per_call_us(
             lambda: server.call_tool("get_item", arguments, context), calls
         )
+        # What the executor calls instead: the registered tool's own run (tool_runs.py).
+        runner = importlib.import_module(f"{package}.tool_runs").ToolRunner()
+        tool = server.registered_tool("get_item")
+        figures["tool run"] = await per_call_us(lambda: runner.run(tool, arguments, context), calls)
         figures["tool"] = await per_call_us(lambda: read_cached(resources, KEY), calls)
     return figures, names
 
@@ -144,11 +149,13 @@ async def measure(package: str, calls: int) -> tuple[dict[str, float], list[str]
 ROWS = [
     ("the app (executor on)", "app", "executor",
      "HTTP entry: /mcp ahead of Starlette (owned_route.py), request limits (body, timeout)"),
-    ("the tools/call executor", "executor", "call_tool",
+    ("the tools/call executor", "executor", "tool run",
      "checks, per-request context, server middleware ({middleware}), result writer, JSON"),
-    ("MCPServer.call_tool", "call_tool", "tool",
-     "tool manager: argument model, result conversion (+ indented text copy)"),
+    ("the tool run (tool_runs.py)", "tool run", "tool",
+     "SDK's Tool.run (argument model), result check against Item, get_item's built result"),
     ("get_item's read (L1 hit)", "tool", "", "the generated code's own work"),
+    ("MCPServer.call_tool", "call_tool", None,
+     "what the SDK's path calls in place of the tool run"),
     ("app, executor off", "app, executor off", None, "every request through the SDK's entry"),
     ("bare Starlette app", "bare", None, "bench/bare_server.py: the same answer, no MCP"),
 ]  # fmt: skip
@@ -160,9 +167,9 @@ def report(figures: dict[str, float], middleware: list[str]) -> list[str]:
         adds = "" if inner is None else f"{figures[key] - figures.get(inner, 0):.1f}"
         what = what.format(middleware=", ".join(middleware))
         lines.append(f"{label:<32} {figures[key]:>8.1f} {adds:>6}  {what}")
-    sdk_share = (figures["call_tool"] - figures["tool"]) / figures["app"]
+    sdk_share = (figures["tool run"] - figures["tool"]) / figures["app"]
     lines.append(
-        f"(best of {BLOCKS} blocks; the SDK's tool manager is {sdk_share:.0%} of the call; "
+        f"(best of {BLOCKS} blocks; the tool's run around its read is {sdk_share:.0%} of the call; "
         f"the app over bare: x{figures['app'] / figures['bare']:.1f}; executor off over on: "
         f"x{figures['app, executor off'] / figures['app']:.1f})"
     )

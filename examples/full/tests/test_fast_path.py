@@ -478,6 +478,21 @@ def test_a_directly_written_result_is_a_copy() -> None:
     assert writer.write(VERSION, result)[0]["_meta"] == STAMP
 
 
+def test_the_form_of_a_result_never_changed_is_written_once_where_nothing_changes_it() -> None:
+    """Reused only for a result declared never changed, and only when the caller says nothing
+    changes the written form in place; every form is the SDK's."""
+    writer = tool_results.ResultWriter(INFO)
+    shared = tool_results.never_changed(CallToolResult(content=[TEXT], structured_content={"a": 1}))
+    other = CallToolResult(content=[TEXT], structured_content={"a": 1})
+    sdks = writer.write(VERSION, other)[0]  # the first of the shape: the SDK's steps
+    first = writer.write(VERSION, shared, reuse=True)[0]
+    assert first == sdks
+    assert writer.write(VERSION, shared, reuse=True)[0] is first
+    assert writer.write(VERSION, shared)[0] is not first
+    reused_other = writer.write(VERSION, other, reuse=True)[0]
+    assert writer.write(VERSION, other, reuse=True)[0] is not reused_other
+
+
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
 TRACEPARENT = f"00-{TRACE_ID}-00f067aa0ba902b7-01"
 
@@ -569,6 +584,40 @@ def test_a_middleware_that_changes_the_result_in_place_gets_the_sdks_bytes(
     }
     assert answers[True] == answers[False]
     assert b'"small":1e-07,"big":1e+16,"mid":1.5e-05' in answers[True][1]
+
+
+SHARED = tool_results.never_changed(
+    CallToolResult(content=[TEXT], structured_content={"seen": ["built"]})
+)
+
+
+async def shared_result() -> Annotated[CallToolResult, dict[str, list[str]]]:
+    return SHARED
+
+
+@pytest.mark.usefixtures("server_settings")
+def test_a_middleware_that_changes_a_never_changed_results_form_gets_a_fresh_one(
+    monkeypatch: pytest.MonkeyPatch, auth_headers: dict[str, str]
+) -> None:
+    """A tool's result declared never changed, and a middleware (not `KeepsResults`) that adds to
+    the written form in place: every call gets a form of its own, as through the SDK."""
+
+    async def append(ctx: ServerRequestContext[Any, Any], call_next: CallNext) -> HandlerResult:
+        result = await call_next(ctx)
+        assert isinstance(result, dict)
+        result["structuredContent"]["seen"].append("middleware")
+        return result
+
+    build_servers_with(monkeypatch, append, tools=(shared_result,))
+    headers = auth_headers | {"Mcp-Name": "shared_result"}
+    answers = {
+        on: in_process_answer(on, headers, call("shared_result", {}), times=3)
+        for on in (True, False)
+    }
+    assert answers[True] == answers[False]
+    result = json.loads(answers[True][1])["result"]
+    assert result["structuredContent"] == {"seen": ["built", "middleware"]}
+    assert SHARED.structured_content == {"seen": ["built"]}
 
 
 @pytest.mark.usefixtures("server_settings")

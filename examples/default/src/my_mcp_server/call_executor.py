@@ -526,7 +526,7 @@ class ToolCallExecutor:
         """Twin of `ServerRunner._serialize` for tools/call (see tool_results.py), and whether the
         result was written directly and holds no float."""
         try:
-            return self._results.write(version, result)
+            return self._results.write(version, result, reuse=self._results_kept)
         except ValidationError:
             logger.exception("handler for %r returned an invalid result", METHOD)
             raise MCPError(

@@ -7,7 +7,8 @@ costs the lookup and an identity check instead of building the result's models a
 
 A built object is shared by every call that reads the same value, so it must never be changed
 once built: the SDK only reads a tool's result to write it (a server middleware sees the written
-dict, not the result), and a tool hands it on as it is.
+dict, not the result), and a tool hands it on as it is. A result built here can say so
+(`tool_results.never_changed`), and the tools/call executor then writes its wire form once too.
 """
 
 from __future__ import annotations

@@ -17,12 +17,17 @@ as a tuple, an infinite float or a non-string key; subclasses) always takes the 
 A directly written result also says whether it holds no float: reply_encoding.py can then skip
 its checks for the float forms where orjson and json differ, provided nothing changed the result
 in place on its way out (the middleware around the tool are all `KeepsResults`).
+
+A result its builder declares never changed (`never_changed`: cached_results.py's results of a
+cached value) has its wire form written once and handed out again for as long as the result is
+alive, when the caller says that nothing changes a written form in place either (`reuse`).
 """
 
 from __future__ import annotations
 
 import math
-from typing import Any, NamedTuple
+import weakref
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
 from mcp_types import SERVER_INFO_META_KEY, CallToolResult, TextContent
@@ -44,6 +49,21 @@ class _NotPlain(Exception):
 class KeepsResults:
     """Marks server middleware that hands on the result it gets without changing it in place
     (it may still return another one): what the executor wrote is then what it sends."""
+
+
+T = TypeVar("T")
+# id -> result, for the results declared never changed while they are alive (pydantic models are
+# not hashable, so not a WeakSet; a dead result's entry goes with it, so an id used again by
+# another object is not found here).
+_UNCHANGING: weakref.WeakValueDictionary[int, Any] = weakref.WeakValueDictionary()
+# Written forms kept at most, per writer.
+_REUSED_MAX = 4096
+
+
+def never_changed(result: T) -> T:
+    """`result`, declared never changed once built: its wire form may be written once."""
+    _UNCHANGING[id(result)] = result
+    return result
 
 
 class _Plain(NamedTuple):
@@ -74,9 +94,30 @@ class ResultWriter:
         # shape (see `write`) -> the order, or None: the SDK's steps. A few dozen entries at
         # most: the versions are the SDK's modern ones (the executor serves no other).
         self._orders: dict[tuple[str, bool, bool, str], _Order | None] = {}
+        # (version, id of a result declared never changed) -> (the result, its written form)
+        self._written: dict[tuple[str, int], tuple[BaseModel, tuple[dict[str, Any], bool]]] = {}
 
-    def write(self, version: str, result: BaseModel) -> tuple[dict[str, Any], bool]:
-        """The result's wire form, and whether it was written directly and holds no float."""
+    def write(
+        self, version: str, result: BaseModel, *, reuse: bool = False
+    ) -> tuple[dict[str, Any], bool]:
+        """The result's wire form, and whether it was written directly and holds no float.
+
+        With `reuse` (nothing will change the form in place), the form of a result declared
+        never changed is written once and handed out again.
+        """
+        if reuse and _UNCHANGING.get(id(result)) is result:
+            key = (version, id(result))
+            known = self._written.get(key)
+            if known is not None and known[0] is result:
+                return known[1]
+            written = self._write(version, result)
+            if len(self._written) >= _REUSED_MAX:
+                self._written.clear()
+            self._written[key] = (result, written)
+            return written
+        return self._write(version, result)
+
+    def _write(self, version: str, result: BaseModel) -> tuple[dict[str, Any], bool]:
         plain = _plain(result)
         if plain is None:
             return self._through_sdk_steps(version, result), False

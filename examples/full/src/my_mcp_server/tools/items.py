@@ -15,6 +15,7 @@ from pydantic import Field
 from my_mcp_server.cached_results import BuiltPerValue
 from my_mcp_server.db import DatabaseError, Item
 from my_mcp_server.resources import Resources
+from my_mcp_server.tool_results import never_changed
 
 Key = Annotated[str, Field(min_length=1, max_length=128, description="Item key")]
 Value = Annotated[str, Field(max_length=65_536, description="Item value")]
@@ -53,7 +54,10 @@ def item_result(found: dict[str, Any]) -> CallToolResult:
     Item (the output schema), but nothing builds an Item from it only to dump it again. The text
     block is what the SDK writes for a returned Item."""
     text = pydantic_core.to_json(found, indent=2).decode()
-    return CallToolResult(content=[TextContent(type="text", text=text)], structured_content=found)
+    result = CallToolResult(content=[TextContent(type="text", text=text)], structured_content=found)
+    # Built once per cached item and shared by the calls that read it (cached_results.py), so
+    # never changed: the executor writes its wire form once too (tool_results.py).
+    return never_changed(result)
 
 
 def register(server: MCPServer[Resources], res: Resources) -> None:

@@ -26,6 +26,9 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
+
+import psutil
 
 RUNNABLE = re.compile(r"^```(sh|python) runnable\n(.*?)^```", re.MULTILINE | re.DOTALL)
 SERVE = re.compile(r"^(\w+=\S*\s+)*make run\b")
@@ -72,6 +75,23 @@ def _answers(url: str) -> bool:
         return False
 
 
+def _listens(pid: int, port: int) -> bool:
+    """Whether process `pid` or one of its descendants holds the listening socket on `port`."""
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return False
+    for process in processes:
+        try:
+            connections = process.net_connections(kind="tcp")
+        except psutil.NoSuchProcess:
+            continue
+        if any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in connections):
+            return True
+    return False
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -113,9 +133,11 @@ def _server(script: str, cwd: Path, env: dict[str, str]) -> Iterator[str]:
                 url = match.group(1)
         if url is None:
             raise AssertionError(f"`{script}` printed no `serving MCP at` line:\n{''.join(seen)}")
-        # The line comes before the socket is bound: wait for /healthz as a user would retry.
+        # The line comes before the socket is bound: wait for /healthz as a user would retry,
+        # once the server holds the port (another program may have taken it and answer too).
         health = url.removesuffix("/mcp") + "/healthz"
-        while not _answers(health):
+        port = urlsplit(url).port
+        while not (port is not None and _listens(proc.pid, port) and _answers(health)):
             if time.monotonic() > deadline or proc.poll() is not None:
                 raise AssertionError(f"{health} never answered:\n{''.join(seen)}")
             time.sleep(0.2)

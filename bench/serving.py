@@ -1,12 +1,16 @@
 """One uvicorn configuration for every server `make bench` compares, so the HTTP stack is equal:
 the generated server's own (its `serve` command: no access log, no Server header, no
-X-Forwarded-* rewriting)."""
+X-Forwarded-* rewriting, a response sent in one write by its HTTP protocol)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import uvicorn
+
+# The generated server's HTTP protocol (its response_writes.py), from the rendered project whose
+# interpreter runs the bench's servers (bench/run.py renders the default package name).
+HTTP_PROTOCOL = "my_mcp_server.response_writes:OneWriteHttpProtocol"
 
 
 def serve(factory: str, port: int, workers: int) -> None:
@@ -19,7 +23,7 @@ def serve(factory: str, port: int, workers: int) -> None:
         host="127.0.0.1",
         port=port,
         loop="uvloop",
-        http="httptools",
+        http=HTTP_PROTOCOL,
         log_level="warning",
         access_log=False,
         server_header=False,

@@ -19,8 +19,10 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
+import psutil
 
 from my_mcp_server.settings import Settings
 
@@ -101,14 +103,38 @@ def is_up(url: str) -> bool:
         return False
 
 
+def listens(pid: int, port: int) -> bool:
+    """Whether process `pid`, or one it started, holds the listening socket on `port`.
+
+    free_port's port is free when handed out, but another program can take it before the server
+    binds it, and answer its probes: a server is up only once its own socket is there.
+    """
+    try:
+        root = psutil.Process(pid)
+        processes = [root, *root.children(recursive=True)]
+    except psutil.NoSuchProcess:
+        return False
+    for process in processes:
+        try:
+            connections = process.net_connections(kind="tcp")
+        except psutil.NoSuchProcess:
+            continue
+        if any(c.status == psutil.CONN_LISTEN and c.laddr.port == port for c in connections):
+            return True
+    return False
+
+
 def wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+    port = urlsplit(url).port
+    assert port is not None, url
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             # The server said why on its stderr (one line for a service it cannot use).
             raise SystemExit(process.returncode or 1)
         try:
-            if HTTP.get(url + "/readyz", timeout=1).status_code == 200:
+            ours = listens(process.pid, port)
+            if ours and HTTP.get(url + "/readyz", timeout=1).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

@@ -7,7 +7,6 @@ import pytest
 from pydantic import SecretStr
 
 from my_mcp_server.cache import TieredCache
-from my_mcp_server.cached_results import BuiltPerValue
 from my_mcp_server.settings import Settings
 
 pytestmark = pytest.mark.anyio
@@ -160,23 +159,3 @@ async def test_disabled_cache_always_loads(settings: Settings) -> None:
 
     async with TieredCache(settings.model_copy(update={"cache_enabled": False})) as cache:
         assert [await cache.get_or_load("k", loader) for _ in range(3)] == [1, 2, 3]
-
-
-def test_a_result_is_built_once_per_cached_value() -> None:
-    """Built again only when the cache hands out another object, even an equal one."""
-    built: list[dict[str, int]] = []
-
-    def build(value: dict[str, int]) -> list[int]:
-        built.append(value)
-        return [value["n"]]
-
-    results = BuiltPerValue(build, size=2)
-    first, refilled = {"n": 1}, {"n": 1}
-    assert results.get("a", first) is results.get("a", first)
-    assert results.get("a", refilled) == [1]
-    assert built == [first, refilled]
-    assert built[1] is refilled
-    results.get("b", {"n": 2})
-    results.get("c", {"n": 3})  # past `size`: the earlier entries are dropped
-    results.get("a", refilled)
-    assert len(built) == 5

@@ -1,10 +1,15 @@
-"""Pure logic of the load test: the SLA gate's verdicts and the scenarios' call mixes."""
+"""Logic of the load test: the SLA gate's verdicts, the scenarios' call mixes, and how a
+started server is told from another program on its port."""
 
+import os
 import random
+import subprocess
+import sys
 from collections import Counter
 
 import pytest
 
+from loadtest.run import listens
 from loadtest.scenarios import SCENARIO_NAMES, ZipfKeys, build_scenarios, users_for
 from loadtest.sla import THROUGHPUT_TOLERANCE, Measured, SlaTargets, verdict, violations
 
@@ -114,3 +119,29 @@ def test_perf_report_reads_cache_and_pool_figures_from_metrics() -> None:
     assert pool_utilization(after) == 0.25
     assert cache_hit_rate({}, {}) is None
     assert pool_utilization({}) is None
+
+
+LISTEN_THEN_WAIT = """
+import socket, time
+held = socket.create_server(("127.0.0.1", 0))
+print(held.getsockname()[1], flush=True)
+time.sleep(60)
+"""
+
+
+def test_a_port_is_a_servers_only_while_it_or_a_child_of_it_listens_there() -> None:
+    """The readiness probes ask a server only once it holds its port: a program that took the
+    port first (another suite's metrics listener, say) would answer them too."""
+    server = subprocess.Popen([sys.executable, "-c", LISTEN_THEN_WAIT], stdout=subprocess.PIPE)
+    stranger = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        assert listens(server.pid, port)
+        assert listens(os.getpid(), port)  # through its child, as `make run` starts the server
+        assert not listens(stranger.pid, port)
+    finally:
+        for process in (server, stranger):
+            process.kill()
+            process.wait()
+    assert not listens(os.getpid(), port)

@@ -12,12 +12,13 @@ from typing import Annotated, Any
 import pytest
 import typing_extensions
 from mcp.server.mcpserver import Audio, Context, Image, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
 from mcp.server.mcpserver.tools import Tool
 from mcp_types import CallToolResult, InputRequiredResult, TextContent
 from pydantic import BaseModel, Field, PlainSerializer, field_validator
 
 from my_mcp_server.tool_contexts import ContextAwareServer
+from my_mcp_server.tool_results import never_changed
 from my_mcp_server.tool_runs import ToolRunner
 
 TEXT = [TextContent(type="text", text="t")]
@@ -298,6 +299,61 @@ async def test_a_reassigned_output_model_is_checked_against_the_new_one() -> Non
     ours = await outcome(lambda: runner.run(tool, {}, context))
     assert ours == await outcome(lambda: tool.run({}, context, convert_result=True))
     assert ours[0] == "UnexpectedToolError"
+
+
+class Counted(BaseModel):
+    """An output model whose check leaves a trace."""
+
+    x: int
+
+    @field_validator("x")
+    @classmethod
+    def counted(cls, value: int) -> int:
+        CHECKED.append(value)
+        return value
+
+
+CHECKED: list[int] = []
+
+
+@pytest.mark.anyio
+async def test_a_result_declared_never_changed_is_checked_against_its_model_once() -> None:
+    kept = never_changed(result({"x": 1}))
+
+    async def returns_kept() -> Annotated[CallToolResult, Counted]:
+        return kept
+
+    async def returns_undeclared() -> Annotated[CallToolResult, Counted]:
+        return result({"x": 2})
+
+    context: Context[Any, Any] = Context()
+    runner = ToolRunner()
+    CHECKED.clear()
+    for fn in (returns_kept, returns_undeclared):
+        tool = Tool.from_function(fn)
+        for _ in range(3):
+            assert await runner.run(tool, {}, context) == await fn()
+    assert CHECKED == [1, 2, 2, 2]
+    # A result not declared so is checked every time, even when the same object comes back.
+    changing = result({"x": 3})
+
+    async def returns_changing() -> Annotated[CallToolResult, Counted]:
+        return changing
+
+    tool = Tool.from_function(returns_changing)
+    await runner.run(tool, {}, context)
+    changing.structured_content = {"x": "three"}
+    with pytest.raises(UnexpectedToolError):
+        await runner.run(tool, {}, context)
+    # Checked again against another model: what passed one may not pass the next.
+    tool = Tool.from_function(returns_kept)
+
+    class NeedsY(BaseModel):
+        y: int
+
+    tool.fn_metadata.output_model = NeedsY
+    with pytest.raises(UnexpectedToolError):
+        await runner.run(tool, {}, context)
 
 
 def test_the_registered_tool_is_the_one_call_tool_runs() -> None:

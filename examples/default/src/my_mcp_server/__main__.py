@@ -44,8 +44,11 @@ def serve_http(settings: Settings, factory: str = APP_FACTORY) -> None:
     """Serve the app `factory` (import path) builds, in `settings.workers` processes."""
     import uvicorn
 
+    from my_mcp_server.response_writes import OneWriteHttpProtocol
+
     # Worker processes build their own app from the environment, so the CLI overrides above
-    # travel through it. uvloop + httptools are the fastest loop and HTTP parser uvicorn has.
+    # travel through it. uvloop + httptools are the fastest loop and HTTP parser uvicorn has;
+    # OneWriteHttpProtocol is uvicorn's httptools protocol sending a response in one write.
     uvicorn.run(
         factory,
         factory=True,
@@ -53,7 +56,7 @@ def serve_http(settings: Settings, factory: str = APP_FACTORY) -> None:
         port=settings.port,
         workers=settings.workers,
         loop="uvloop",
-        http="httptools",
+        http=OneWriteHttpProtocol,
         log_level=settings.log_level.lower(),
         # No per-request work the server does not need: no access log line, no Server header,
         # no X-Forwarded-* rewriting (nothing here reads the client address or scheme).

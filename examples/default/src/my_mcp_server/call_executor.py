@@ -32,7 +32,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any
 
 import anyio
 import orjson
@@ -81,6 +81,7 @@ from starlette.requests import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from my_mcp_server.limits import Replay, read_body
+from my_mcp_server.memos import BuiltPerObject, remember
 from my_mcp_server.plain_counters import PlainCounter
 from my_mcp_server.reply_encoding import encode_reply
 from my_mcp_server.tool_contexts import ContextAwareServer, reads_context
@@ -113,8 +114,6 @@ _DIGITS_AS_ZERO = bytes(48 if 48 <= b <= 57 else 32 for b in range(256))
 _LONG_DIGITS = b"0" * 19
 # Bound on each memo below (entries are few: one per client `_meta`, one per result shape).
 _MEMO_SIZE = 256
-K = TypeVar("K")
-V = TypeVar("V")
 
 
 @dataclass
@@ -234,7 +233,7 @@ class ToolCallExecutor:
         )
         # Tool name -> (its input schema, whether it routes an argument through an Mcp-Param
         # header); the schema object tells a replaced tool from the one checked before.
-        self._declares_headers: dict[str, tuple[Mapping[str, Any], bool]] = {}
+        self._declares_headers = BuiltPerObject[str, Mapping[str, Any], bool](_MEMO_SIZE)
         self._surface_verdicts: dict[tuple[str, str, bytes], bool] = {}
         self._accepts: dict[str, bool] = {}
         self._routes: dict[tuple[bytes, str, str | None, str | None], InboundModernRoute | None]
@@ -302,7 +301,7 @@ class ToolCallExecutor:
         if verdict is None:  # a client sends the same Accept on every call
             types = (part.split(";")[0].strip().lower() for part in accept.split(","))
             verdict = any(t in ("application/json", "application/*", "*/*") for t in types)
-            _remember(self._accepts, accept, verdict)
+            remember(self._accepts, accept, verdict, _MEMO_SIZE)
         return verdict
 
     def _parse(self, body: bytes, headers: dict[str, str]) -> _Call | None:
@@ -358,7 +357,7 @@ class ToolCallExecutor:
             return self._routes[key]
         classified = classify_inbound_request(decoded, headers=headers)
         route = classified if isinstance(classified, InboundModernRoute) else None
-        _remember(self._routes, key, route)
+        remember(self._routes, key, route, _MEMO_SIZE)
         return route
 
     def _params_accepted(self, version: str, params: dict[str, Any], meta_key: bytes) -> bool:
@@ -380,7 +379,7 @@ class ToolCallExecutor:
                 verdict = True
             except (ValidationError, KeyError, ValueError):
                 verdict = False
-            _remember(self._surface_verdicts, key, verdict)
+            remember(self._surface_verdicts, key, verdict, _MEMO_SIZE)
         return verdict
 
     def _tool_declares_headers(self, name: str) -> bool:
@@ -389,11 +388,8 @@ class ToolCallExecutor:
         schema = lookup(name) if lookup is not None else None
         if schema is None:
             return True  # unknown tool: the SDK answers it
-        known = self._declares_headers.get(name)
-        if known is None or known[0] is not schema:  # first call, or the tool was replaced
-            known = (schema, X_MCP_HEADER_KEY in json.dumps(schema))
-            self._declares_headers[name] = known
-        return known[1]
+        # Worked out again when the tool is replaced (another schema object).
+        return self._declares_headers.get(name, schema, _declares_headers)
 
     def _meta_form(self, call: _Call) -> tuple[bytes, ProgressToken | None]:
         """`CallToolRequestParams.meta` of `call`'s params, serialized (the validated form renames
@@ -402,7 +398,7 @@ class ToolCallExecutor:
         known = self._metas.get(call.meta_key)
         if known is None:
             known = (orjson.dumps(call.typed().meta), progress_token_from_params(call.params))
-            _remember(self._metas, call.meta_key, known)
+            remember(self._metas, call.meta_key, known, _MEMO_SIZE)
         return known
 
     def _connection(self, call: _Call) -> Connection:
@@ -422,7 +418,7 @@ class ToolCallExecutor:
             connection = Connection.from_envelope(
                 route.protocol_version, route.client_info, route.client_capabilities
             )
-            _remember(self._connections, key, connection)
+            remember(self._connections, key, connection, _MEMO_SIZE)
         return connection
 
     async def _answer(self, call: _Call, scope: Scope) -> tuple[int, bytes]:
@@ -493,7 +489,7 @@ class ToolCallExecutor:
         """Twin of `MCPServer`'s tools/call handler: the tool's own failures become results."""
         server = self.server
         tool = server.registered_tool(name) if isinstance(server, ContextAwareServer) else None
-        if tool is not None and not reads_context(tool):
+        if not reads_context(tool):
             context = self._no_request_context
         else:
             context = Context(
@@ -534,11 +530,8 @@ class ToolCallExecutor:
             ) from None
 
 
-def _remember(memo: dict[K, V], key: K, value: V) -> None:
-    """`memo[key] = value`, the memo emptied first when it holds `_MEMO_SIZE` entries."""
-    if len(memo) >= _MEMO_SIZE:
-        memo.clear()
-    memo[key] = value
+def _declares_headers(schema: Mapping[str, Any]) -> bool:
+    return X_MCP_HEADER_KEY in json.dumps(schema)
 
 
 def _chain(middleware: list[ServerMiddleware[Any]], inner: CallNext) -> CallNext:

@@ -24,9 +24,10 @@ from mcp.server.mcpserver.tools import Tool
 from mcp_types import Icon, ToolAnnotations
 
 
-def reads_context(tool: Tool) -> bool:
-    """Whether calling `tool` may read the request's `Context`."""
-    return tool.context_kwarg is not None or bool(tool.resolved_params)
+def reads_context(tool: Tool | None) -> bool:
+    """Whether calling `tool` may read the request's `Context`; None (a tool the server did not
+    see registered, see `ContextAwareServer.registered_tool`) counts as reading it."""
+    return tool is None or tool.context_kwarg is not None or bool(tool.resolved_params)
 
 
 class ContextAwareServer(MCPServer[LifespanResultT]):
@@ -39,17 +40,12 @@ class ContextAwareServer(MCPServer[LifespanResultT]):
         self._registered: dict[str, Tool] = {}
         for tool in tools or ():
             self._registered.setdefault(tool.name, tool)
-
-    def reads_context(self, name: str) -> bool:
-        """False only for a tool registered here that has no Context parameter and no resolver."""
-        tool = self._registered.get(name)
-        return tool is None or reads_context(tool)
+        # A subclass that changes what `call_tool` does may run something else for a name.
+        self._runs_registered = type(self).call_tool is MCPServer.call_tool
 
     def registered_tool(self, name: str) -> Tool | None:
         """The tool `call_tool` would run for `name`, while `call_tool` is MCPServer's own."""
-        if type(self).call_tool is not MCPServer.call_tool:
-            return None
-        return self._registered.get(name)
+        return self._registered.get(name) if self._runs_registered else None
 
     def add_tool(
         self,

@@ -18,7 +18,7 @@ A directly written result also says whether it holds no float: reply_encoding.py
 its checks for the float forms where orjson and json differ, provided nothing changed the result
 in place on its way out (the middleware around the tool are all `KeepsResults`).
 
-A result its builder declares never changed (`never_changed`: cached_results.py's results of a
+A result its builder declares never changed (`never_changed`: get_item's results of a
 cached value) has its wire form written once and handed out again for as long as the result is
 alive, when the caller says that nothing changes a written form in place either (`reuse`).
 """
@@ -27,12 +27,15 @@ from __future__ import annotations
 
 import math
 import weakref
+from functools import partial
 from typing import Any, NamedTuple, TypeVar
 
 import orjson
 from mcp_types import SERVER_INFO_META_KEY, CallToolResult, TextContent
 from mcp_types.methods import serialize_server_result
 from pydantic import BaseModel
+
+from my_mcp_server.memos import BuiltPerObject
 
 METHOD = "tools/call"
 _ABSENT: Any = object()
@@ -61,9 +64,15 @@ _REUSED_MAX = 4096
 
 
 def never_changed(result: T) -> T:
-    """`result`, declared never changed once built: its wire form may be written once."""
+    """`result`, declared never changed once built: its wire form may be written once, and its
+    check against the tool's output model made once (tool_runs.py)."""
     _UNCHANGING[id(result)] = result
     return result
+
+
+def is_never_changed(result: object) -> bool:
+    """Whether `result` was declared never changed (`never_changed`)."""
+    return _UNCHANGING.get(id(result)) is result
 
 
 class _Plain(NamedTuple):
@@ -94,8 +103,10 @@ class ResultWriter:
         # shape (see `write`) -> the order, or None: the SDK's steps. A few dozen entries at
         # most: the versions are the SDK's modern ones (the executor serves no other).
         self._orders: dict[tuple[str, bool, bool, str], _Order | None] = {}
-        # (version, id of a result declared never changed) -> (the result, its written form)
-        self._written: dict[tuple[str, int], tuple[BaseModel, tuple[dict[str, Any], bool]]] = {}
+        # (version, id of a result declared never changed) -> its written form
+        self._written = BuiltPerObject[tuple[str, int], BaseModel, tuple[dict[str, Any], bool]](
+            _REUSED_MAX
+        )
 
     def write(
         self, version: str, result: BaseModel, *, reuse: bool = False
@@ -105,16 +116,8 @@ class ResultWriter:
         With `reuse` (nothing will change the form in place), the form of a result declared
         never changed is written once and handed out again.
         """
-        if reuse and _UNCHANGING.get(id(result)) is result:
-            key = (version, id(result))
-            known = self._written.get(key)
-            if known is not None and known[0] is result:
-                return known[1]
-            written = self._write(version, result)
-            if len(self._written) >= _REUSED_MAX:
-                self._written.clear()
-            self._written[key] = (result, written)
-            return written
+        if reuse and is_never_changed(result):
+            return self._written.get((version, id(result)), result, partial(self._write, version))
         return self._write(version, result)
 
     def _write(self, version: str, result: BaseModel) -> tuple[dict[str, Any], bool]:

@@ -12,8 +12,9 @@ plain dict: the same `TypeAdapter(output_model)` the SDK builds, so the same ver
 same structured content. A returned `CallToolResult` is checked; any other value becomes its
 content blocks and its validated, dumped structured content. A tool without an output model
 (whose conversion reads no adapter), or whose model the SDK rebuilds, gets the SDK's own
-`FuncMetadata.convert_result`. A failure of the conversion is raised as `Tool.run` raises it from
-inside its own. tests/test_tool_runs.py holds the runner to `Tool.run`'s results and errors for
+`FuncMetadata.convert_result`. A returned result declared never changed (`never_changed`,
+tool_results.py) is checked once: its content cannot change, so neither can the verdict. A
+failure of the conversion is raised as `Tool.run` raises it from inside its own. tests/test_tool_runs.py holds the runner to `Tool.run`'s results and errors for
 every kind of return value, and the executor's differential tests to the SDK's bytes.
 """
 
@@ -35,6 +36,12 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, ContentBlock, InputRequiredResult, TextContent
 from pydantic import BaseModel, TypeAdapter
 
+from my_mcp_server.memos import remember
+from my_mcp_server.tool_results import is_never_changed
+
+# Results declared never changed that passed their check, kept at most.
+_PASSED_MAX = 4096
+
 
 class ToolRunner:
     """Runs registered tools as `MCPServer.call_tool` would (see the module's docstring)."""
@@ -43,6 +50,8 @@ class ToolRunner:
         # Output model -> its adapter. Keyed by the model, as the SDK's own is: a model
         # reassigned on the tool's metadata gets an adapter of its own.
         self._adapters: dict[Any, TypeAdapter[Any]] = {}
+        # id -> (a result declared never changed, the adapter whose check it passed)
+        self._passed: dict[int, tuple[CallToolResult, TypeAdapter[Any]]] = {}
 
     async def run(
         self, tool: Tool, arguments: dict[str, Any], context: Context[Any, Any]
@@ -73,7 +82,7 @@ class ToolRunner:
             return metadata.convert_result(result)
         if isinstance(result, CallToolResult):
             if not result.is_error:
-                adapter.validate_python(result.structured_content)
+                self._check(adapter, result)
             return result
         content = content_blocks(result)
         if metadata.wrap_output:
@@ -86,6 +95,16 @@ class ToolRunner:
         else:
             structured = adapter.dump_python(validated, mode="json", by_alias=True)
         return CallToolResult(content=content, structured_content=structured)
+
+    def _check(self, adapter: TypeAdapter[Any], result: CallToolResult) -> None:
+        """`result`'s structured content checked against the output model (raises if it fails);
+        once for a result declared never changed."""
+        passed = self._passed.get(id(result))
+        if passed is not None and passed[0] is result and passed[1] is adapter:
+            return
+        adapter.validate_python(result.structured_content)
+        if is_never_changed(result):
+            remember(self._passed, id(result), (result, adapter), _PASSED_MAX)
 
     def _adapter(self, model: Any) -> TypeAdapter[Any] | None:
         """The SDK's adapter for `model`, built once; None for a model the SDK rebuilds."""

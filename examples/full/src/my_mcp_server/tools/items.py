@@ -12,8 +12,8 @@ from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 from pydantic import Field
 
-from my_mcp_server.cached_results import BuiltPerValue
 from my_mcp_server.db import DatabaseError, Item
+from my_mcp_server.memos import BuiltPerObject
 from my_mcp_server.resources import Resources
 from my_mcp_server.tool_results import never_changed
 
@@ -55,21 +55,25 @@ def item_result(found: dict[str, Any]) -> CallToolResult:
     block is what the SDK writes for a returned Item."""
     text = pydantic_core.to_json(found, indent=2).decode()
     result = CallToolResult(content=[TextContent(type="text", text=text)], structured_content=found)
-    # Built once per cached item and shared by the calls that read it (cached_results.py), so
-    # never changed: the executor writes its wire form once too (tool_results.py).
+    # Built once per cached item and shared by the calls that read it (register), so never
+    # changed: the executor writes its wire form once too (tool_results.py).
     return never_changed(result)
 
 
 def register(server: MCPServer[Resources], res: Resources) -> None:
     # The tools use the resources of the server they are registered on (opened by its lifespan
     # before the first call): the hot read needs no per-call lookup through the request context.
-    # get_item's result is built once for each item the cache holds (cached_results.py).
-    results = BuiltPerValue(item_result, res.settings.cache_l1_max_items)
+    # get_item's result is built once for each item the cache holds. The cache's in-process
+    # layer hands out the same object on every hit, and a new one after a refill, invalidation
+    # or expiry: a result built from that object stays right while it is handed out. Safe to
+    # share because nothing changes a tool's result: the SDK and the executor only read it to
+    # write it, and server middleware sees the written form.
+    results = BuiltPerObject[str, dict[str, Any], CallToolResult](res.settings.cache_l1_max_items)
 
     @server.tool(annotations=READ_ONLY)
     async def get_item(key: Key) -> Annotated[CallToolResult, Item]:
         """Read one item by key (served from the cache when warm)."""
-        return results.get(key, await read_cached(res, key))
+        return results.get(key, await read_cached(res, key), item_result)
 
     @server.resource("item://{key}", mime_type="application/json")
     async def item_resource(key: str) -> str:

@@ -10,7 +10,11 @@ from starlette.types import Receive, Scope, Send
 from uvicorn.server import ServerState
 
 from my_mcp_server.__main__ import serve_http
-from my_mcp_server.response_writes import FLUSH_AT, GatheredWrites, OneWriteHttpProtocol
+from my_mcp_server.response_writes import (
+    FLUSH_AT,
+    GatheredWrites,
+    OneWriteHttpProtocol,
+)
 from my_mcp_server.settings import Settings
 
 pytestmark = pytest.mark.anyio

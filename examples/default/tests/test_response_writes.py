@@ -70,6 +70,17 @@ async def test_the_writes_of_one_loop_turn_go_out_as_one() -> None:
     assert socket.sent == [b"HTTP/1.1 200 OK\r\n\r\nbody", b"next"]
 
 
+async def test_a_buffer_written_is_sent_as_it_was_when_written() -> None:
+    socket = Socket()
+    gathered = GatheredWrites(socket, asyncio.get_running_loop())
+    buffer = bytearray(b"first")
+    gathered.write(buffer)
+    buffer[:] = b"later"  # its owner reuses it before the turn ends
+    gathered.writelines([memoryview(b"+"), b"more"])
+    await turn_ends()
+    assert socket.sent == [b"first+more"]
+
+
 async def test_a_large_write_goes_out_at_once_after_what_was_kept() -> None:
     socket = Socket()
     gathered = GatheredWrites(socket, asyncio.get_running_loop())

@@ -17,6 +17,7 @@ uvicorn's flow control. Everything else is the transport's own.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -35,11 +36,13 @@ class GatheredWrites(asyncio.Transport):
         super().__init__()
         self._transport = transport
         self._loop = loop
-        self._kept: list[Data] = []
+        self._kept: list[bytes] = []
         self._kept_size = 0
         self._flush_scheduled = False
 
     def write(self, data: Data) -> None:
+        if type(data) is not bytes:  # a buffer its owner may change before the turn ends
+            data = bytes(data)
         self._kept.append(data)
         self._kept_size += len(data)
         if self._kept_size >= FLUSH_AT:
@@ -48,7 +51,7 @@ class GatheredWrites(asyncio.Transport):
             self._flush_scheduled = True
             self._loop.call_soon(self._flush_at_turn_end)
 
-    def writelines(self, list_of_data: Any) -> None:
+    def writelines(self, list_of_data: Iterable[Data]) -> None:
         for data in list_of_data:
             self.write(data)
 

@@ -124,20 +124,26 @@ def listens(pid: int, port: int) -> bool:
     return False
 
 
-def wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
+def ready(url: str, process: subprocess.Popen[bytes]) -> bool:
+    """Whether `process` serves `url` and says it is ready: it (or a child) holds the port, as
+    another program that took the port first would not, and `/readyz` answers 200."""
     port = urlsplit(url).port
-    assert port is not None, url
+    if port is None or not listens(process.pid, port):
+        return False
+    try:
+        return HTTP.get(url + "/readyz", timeout=1).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def wait_ready(url: str, process: subprocess.Popen[bytes], timeout_s: float = 60) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if process.poll() is not None:
             # The server said why on its stderr (one line for a service it cannot use).
             raise SystemExit(process.returncode or 1)
-        try:
-            ours = listens(process.pid, port)
-            if ours and HTTP.get(url + "/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        if ready(url, process):
+            return
         time.sleep(0.2)
     raise SystemExit(f"server at {url} not ready within {timeout_s:g} s")
 

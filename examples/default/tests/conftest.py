@@ -17,7 +17,6 @@ from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, ClassVar, Literal
-from urllib.parse import urlsplit
 
 import httpx
 import httpx2
@@ -26,7 +25,7 @@ from mcp import Client
 from mcp.client.streamable_http import streamable_http_client
 
 from loadtest.mcp_wire import request_headers, tools_call_body
-from loadtest.run import HTTP, SSL_CONTEXT, free_port, listens
+from loadtest.run import SSL_CONTEXT, free_port, ready
 from loadtest.scenarios import Call
 
 PACKAGE = "my_mcp_server"
@@ -116,19 +115,12 @@ def server_env(
 
 
 def wait_until_healthy(base_url: str, proc: subprocess.Popen[bytes], timeout_s: float = 90) -> None:
-    port = urlsplit(base_url).port
-    assert port is not None, base_url
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"server exited with code {proc.returncode} before becoming healthy")
-        try:
-            # A program that took the port first would answer too: only our server counts.
-            ours = listens(proc.pid, port)
-            if ours and HTTP.get(base_url + "/readyz", timeout=1).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
+        if ready(base_url, proc):
+            return
         time.sleep(0.1)
     raise TimeoutError(f"server at {base_url} not ready within {timeout_s} s")
 

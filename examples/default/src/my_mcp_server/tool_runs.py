@@ -21,6 +21,7 @@ every kind of return value, and the executor's differential tests to the SDK's b
 from __future__ import annotations
 
 import sys
+from functools import partial
 from typing import Any, is_typeddict
 
 import pydantic_core
@@ -36,7 +37,7 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult, ContentBlock, InputRequiredResult, TextContent
 from pydantic import BaseModel, TypeAdapter
 
-from my_mcp_server.memos import remember
+from my_mcp_server.memos import BuiltPerObject
 from my_mcp_server.tool_results import is_never_changed
 
 # Results declared never changed that passed their check, kept at most.
@@ -50,8 +51,10 @@ class ToolRunner:
         # Output model -> its adapter. Keyed by the model, as the SDK's own is: a model
         # reassigned on the tool's metadata gets an adapter of its own.
         self._adapters: dict[Any, TypeAdapter[Any]] = {}
-        # id -> (a result declared never changed, the adapter whose check it passed)
-        self._passed: dict[int, tuple[CallToolResult, TypeAdapter[Any]]] = {}
+        # (id of a result declared never changed, an adapter whose check it passed) -> None
+        self._passed = BuiltPerObject[tuple[int, TypeAdapter[Any]], CallToolResult, None](
+            _PASSED_MAX
+        )
 
     async def run(
         self, tool: Tool, arguments: dict[str, Any], context: Context[Any, Any]
@@ -99,12 +102,10 @@ class ToolRunner:
     def _check(self, adapter: TypeAdapter[Any], result: CallToolResult) -> None:
         """`result`'s structured content checked against the output model (raises if it fails);
         once for a result declared never changed."""
-        passed = self._passed.get(id(result))
-        if passed is not None and passed[0] is result and passed[1] is adapter:
-            return
-        adapter.validate_python(result.structured_content)
         if is_never_changed(result):
-            remember(self._passed, id(result), (result, adapter), _PASSED_MAX)
+            self._passed.get((id(result), adapter), result, partial(_validate, adapter))
+        else:
+            _validate(adapter, result)
 
     def _adapter(self, model: Any) -> TypeAdapter[Any] | None:
         """The SDK's adapter for `model`, built once; None for a model the SDK rebuilds."""
@@ -114,6 +115,10 @@ class ToolRunner:
                 return None
             adapter = self._adapters[model] = TypeAdapter(model)
         return adapter
+
+
+def _validate(adapter: TypeAdapter[Any], result: CallToolResult) -> None:
+    adapter.validate_python(result.structured_content)
 
 
 def content_blocks(result: Any) -> list[ContentBlock]:

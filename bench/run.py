@@ -317,9 +317,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     gen, sdk = results["generated"], results["generated-sdk"]
     print(f"tools/call executor: rps x{ratio(gen.rps, sdk.rps):.2f}, server CPU per call "
           f"x{ratio(gen.cpu_us, sdk.cpu_us):.2f} (generated vs generated-sdk)")  # fmt: skip
+    bare = results["bare"]
+    print(f"server CPU per call: generated {gen.cpu_us:.0f} us, bare {bare.cpu_us:.0f} us "
+          f"(x{ratio(gen.cpu_us, bare.cpu_us):.2f} bare)")  # fmt: skip
     vs_naive = ratio(gen.rps, results["naive"].rps)
     vs_sdk = ratio(gen.rps, sdk.rps)
-    vs_bare = ratio(gen.rps, results["bare"].rps)
+    vs_bare = ratio(gen.rps, bare.rps)
     print(f"vs_naive={vs_naive:.2f} vs_sdk={vs_sdk:.2f} vs_bare={vs_bare:.2f} "
           f"p95_ms={gen.p95_ms:g} rps={gen.rps:.0f}")  # fmt: skip
     return 0

@@ -450,11 +450,13 @@ def test_the_result_writer_writes_what_the_sdks_steps_write(
 def test_only_a_directly_written_result_without_floats_is_float_free(
     result: CallToolResult, direct: bool
 ) -> None:
-    """What lets the reply's encoding skip its float checks: said only of a result written
-    directly (the second of its shape) that holds no float."""
+    """What lets the reply's encoding skip its float checks: said only of a result of a shape
+    written directly that holds no float; the first of its shape (the SDK's steps, found equal
+    to the direct form) gets the same verdict as the ones after it."""
     writer = tool_results.ResultWriter(INFO)
-    assert writer.write(VERSION, result)[1] is False  # the first goes through the SDK's steps
-    assert writer.write(VERSION, result)[1] is (direct and not floats_in(result.structured_content))
+    expected = direct and not floats_in(result.structured_content)
+    assert writer.write(VERSION, result)[1] is expected
+    assert writer.write(VERSION, result)[1] is expected
 
 
 def floats_in(value: Any) -> bool:

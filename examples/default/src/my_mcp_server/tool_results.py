@@ -14,9 +14,10 @@ result of its shape, written both ways, came out byte for byte the same (that al
 order). Anything else (other blocks, annotations, `_meta`, values JSON mode would convert, such
 as a tuple, an infinite float or a non-string key; subclasses) always takes the SDK's steps.
 
-A directly written result also says whether it holds no float: reply_encoding.py can then skip
-its checks for the float forms where orjson and json differ, provided nothing changed the result
-in place on its way out (the middleware around the tool are all `KeepsResults`).
+A result in the direct form (written directly, or the first of its shape, found the same) also
+says whether it holds no float: reply_encoding.py can then skip its checks for the float forms
+where orjson and json differ, provided nothing changed the result in place on its way out (the
+middleware around the tool are all `KeepsResults`).
 
 A result its builder declares never changed (`never_changed`: get_item's results of a
 cached value) has its wire form written once and handed out again for as long as the result is
@@ -111,7 +112,7 @@ class ResultWriter:
     def write(
         self, version: str, result: BaseModel, *, reuse: bool = False
     ) -> tuple[dict[str, Any], bool]:
-        """The result's wire form, and whether it was written directly and holds no float.
+        """The result's wire form, and whether it is in the direct form and holds no float.
 
         With `reuse` (nothing will change the form in place), the form of a result declared
         never changed is written once and handed out again.
@@ -138,7 +139,8 @@ class ResultWriter:
         if order is not None and not self._writes_the_same(plain, order, written):
             order = None
         self._orders[key] = order
-        return written, False
+        # Byte-equal to the direct form, so the direct form's float verdict holds for it too.
+        return written, order is not None and plain.float_free and self._stamp_float_free
 
     def _writes_the_same(self, plain: _Plain, order: _Order, written: dict[str, Any]) -> bool:
         try:

@@ -167,7 +167,7 @@ class _Call:
     # dict, `encode_reply` may write it with orjson (and checks for what a middleware could
     # have put into it in place).
     produced: dict[str, Any] | None = None
-    float_free: bool = False  # `produced` was written directly and holds no float
+    float_free: bool = False  # `produced` is in the direct form and holds no float
     validated: CallToolRequestParams | None = None
 
     def typed(self) -> CallToolRequestParams:
@@ -520,7 +520,7 @@ class ToolCallExecutor:
 
     def _serialize(self, version: str, result: BaseModel) -> tuple[dict[str, Any], bool]:
         """Twin of `ServerRunner._serialize` for tools/call (see tool_results.py), and whether the
-        result was written directly and holds no float."""
+        result is in the direct form and holds no float."""
         try:
             return self._results.write(version, result, reuse=self._results_kept)
         except ValidationError:

@@ -125,7 +125,7 @@ async def measure(package: str, calls: int) -> tuple[dict[str, float], list[str]
         executor = app.owned.app  # /mcp's request limits, around the executor
         figures["executor"] = await per_call_us(asgi_call(executor), calls)
         server, resources = executor.server, executor.lifespan_state
-        names = [type(m).__name__ for m in server.middleware]
+        names = [type(m).__name__ for m in executor.middleware_in_use]
 
         # The tool manager alone: the only part of the request context get_item reads is the
         # lifespan state (the open pools and caches).

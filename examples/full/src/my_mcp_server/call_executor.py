@@ -219,6 +219,7 @@ class ToolCallExecutor:
         self._traced = _chain(middleware, self._dispatch)
         untraced = [m for m in middleware if type(m) not in span_types]
         self._untraced = _chain(untraced, self._dispatch)
+        self._middleware = (middleware, untraced)
         # Whether every middleware hands the result on unchanged in place (the SDK's span and
         # request-state middleware do): then a result written without floats reaches the reply
         # without them, and its encoding skips the float checks (reply_encoding.py).
@@ -243,6 +244,12 @@ class ToolCallExecutor:
         self.enabled, reason = self._can_serve()
         if not self.enabled:
             logger.warning("tools/call executor steps aside: %s; the SDK serves every call", reason)
+
+    @property
+    def middleware_in_use(self) -> list[ServerMiddleware[Any]]:
+        """The server middleware a call runs through now, outermost first."""
+        traced, untraced = self._middleware
+        return list(traced if self._tracing() else untraced)
 
     def _can_serve(self) -> tuple[bool, str]:
         """Whether this server's tools/call is exactly what `_dispatch` reproduces."""

@@ -733,6 +733,19 @@ def test_the_span_is_the_sdks_and_continues_the_callers_trace(
     assert dict(spans[True][0].attributes or {}) == dict(spans[False][0].attributes or {})
 
 
+def probe_executor(server: MCPServer[None], *, tracing: Callable[[], bool]) -> ToolCallExecutor:
+    """An executor for a probe server: no lifespan state, no subscriptions, no host checks."""
+    return ToolCallExecutor(
+        server,
+        None,
+        fallback=server.session_manager.handle_request,
+        security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
+        subscriptions=None,  # type: ignore[arg-type]
+        max_body_bytes=1024,
+        tracing=tracing,
+    )
+
+
 def test_the_sdks_span_middleware_runs_only_while_tracing() -> None:
     """The middleware a call runs through: every one on the server, the SDK's span middleware
     only while a tracer is configured (its spans would go nowhere)."""
@@ -740,15 +753,7 @@ def test_the_sdks_span_middleware_runs_only_while_tracing() -> None:
     server.streamable_http_app(stateless_http=True, json_response=True)
     everything = list(server.session_manager.app.middleware)
     tracing = [False]
-    executor = ToolCallExecutor(
-        server,
-        None,
-        fallback=server.session_manager.handle_request,
-        security=TransportSecuritySettings(enable_dns_rebinding_protection=False),
-        subscriptions=None,  # type: ignore[arg-type]
-        max_body_bytes=1024,
-        tracing=lambda: tracing[0],
-    )
+    executor = probe_executor(server, tracing=lambda: tracing[0])
     spans = [m for m in everything if "OpenTelemetry" in type(m).__name__]
     assert spans  # the SDK installs its span middleware by default
     assert executor.middleware_in_use == [m for m in everything if m not in spans]
@@ -766,18 +771,9 @@ def test_the_executor_steps_aside_for_another_tools_call_handler(
     lowlevel = server.session_manager.app
     entry = lowlevel.get_request_handler("tools/call")
     assert entry is not None
-    settings = TransportSecuritySettings(enable_dns_rebinding_protection=False)
 
     def executor() -> ToolCallExecutor:
-        return ToolCallExecutor(
-            server,
-            None,
-            fallback=server.session_manager.handle_request,
-            security=settings,
-            subscriptions=None,  # type: ignore[arg-type]
-            max_body_bytes=1024,
-            tracing=lambda: False,
-        )
+        return probe_executor(server, tracing=lambda: False)
 
     assert executor().enabled
     lowlevel.add_request_handler("tools/call", entry.params_type, entry.handler)
